@@ -1,0 +1,21 @@
+import type { Io } from '../io.js';
+
+export interface CommandArgs {
+  readonly positionals: readonly string[];
+  readonly json: boolean;
+  readonly set: readonly string[];
+}
+
+export interface Command {
+  readonly name: string;
+  /** One line for `autocap --help`. */
+  readonly summary: string;
+  /** Full help for `autocap <name> --help`. */
+  help(): string;
+  run(args: CommandArgs, io: Io): number | Promise<number>;
+}
+
+/** Writes exactly one JSON document, the `--json` contract. */
+export function printJson(io: Io, value: unknown): void {
+  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}

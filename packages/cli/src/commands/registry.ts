@@ -1,0 +1,15 @@
+import type { Command } from './command.js';
+import { hardwareCommand } from './hardware.js';
+import { priceTrendCommand } from './price-trend.js';
+import { rooflineCommand } from './roofline.js';
+import { tcoCommand } from './tco.js';
+import { viabilityCommand } from './viability.js';
+
+/** Every `autocap` command, in the order `--help` lists them. */
+export const commands: readonly Command[] = [
+  hardwareCommand,
+  rooflineCommand,
+  tcoCommand,
+  priceTrendCommand,
+  viabilityCommand,
+];

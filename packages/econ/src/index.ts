@@ -1,0 +1,29 @@
+/** @autocap/econ: the compute-capital engine. Pure functions; no I/O, clock or randomness. */
+export type { Analysis, AnalysisId, AnalysisReport, Resolved } from './analysis.js';
+export { DefaultsLedger, runAnalysis } from './analysis.js';
+export { dateFromMonthIndex, monthIndex } from './dates.js';
+export { annuityFactor, capitalRecoveryFactor, discountFactor, monthlyRate } from './finance/discount.js';
+export type { PriceTrendInputs, PriceTrendOutput, PriceTrendScenario } from './price-trend/price-trend.js';
+export { computePriceTrend, priceTrend } from './price-trend/price-trend.js';
+export type {
+  DefaultFigure,
+  DefaultKey,
+  DefaultUsed,
+  GpuSpec,
+  ModelSpec,
+  Precision,
+  ReferenceData,
+  SourcedRange,
+} from './reference-data/reference-data.js';
+export { findGpu, findModel } from './reference-data/reference-data.js';
+export type { Issue, IssueCode, Result } from './result.js';
+export type { RooflineInputs, RooflineOutput } from './roofline/roofline.js';
+export { computeRoofline, precisionFor, roofline } from './roofline/roofline.js';
+export type { RooflineScenario } from './roofline/roofline-scenario.js';
+export type { Schema, SchemaKind } from './schema/schema.js';
+export { validate } from './schema/schema.js';
+export type { OpexBreakdown, TcoInputs, TcoOutput } from './tco/tco.js';
+export { computeTco, HOURS_PER_YEAR, tco } from './tco/tco.js';
+export type { TcoScenario } from './tco/tco-scenario.js';
+export type { ViabilityInputs, ViabilityOutput, ViabilityScenario } from './viability/viability.js';
+export { computeViability, viability } from './viability/viability.js';
