@@ -23,6 +23,18 @@ function fieldLines(schema: Schema<unknown>, path: string, lines: string[]): voi
     );
 }
 
+/** Sources can run long; the table shows the first clause, `--json` the whole text. */
+function brief(source: string): string {
+  const clause = source.split(/[;:] /)[0] ?? source;
+  return clause.length > 90 ? `${clause.slice(0, 89)}…` : clause;
+}
+
+/** Sources can run long; the table shows the first clause, `--json` the whole text. */
+function brief(source: string): string {
+  const clause = source.split(/[;:] /)[0] ?? source;
+  return clause.length > 90 ? `${clause.slice(0, 89)}…` : clause;
+}
+
 export function analysisCommand<Scenario, Inputs, Output>(options: {
   analysis: Analysis<Scenario, Inputs, Output>;
   example: string;
@@ -82,7 +94,7 @@ export function analysisCommand<Scenario, Inputs, Output>(options: {
             report.defaultsUsed.map((entry) => [
               entry.field,
               String(Number(entry.value.toPrecision(6))),
-              `${entry.source} (${entry.date})`,
+              `${brief(entry.source)} (${entry.date})`,
             ]),
           ),
         );

@@ -10,7 +10,7 @@ export function usd(value: number): string {
   if (size >= 1e12) return `${sign}$${(size / 1e12).toFixed(2)}T`;
   if (size >= 1e9) return `${sign}$${(size / 1e9).toFixed(2)}B`;
   if (size >= 1e6) return `${sign}$${(size / 1e6).toFixed(2)}M`;
-  if (size >= 1e4) return `${sign}$${grouped(size, 0)}`;
+  if (size >= 1e3) return `${sign}$${grouped(size, 0)}`;
   if (size >= 1 || size === 0) return `${sign}$${grouped(size, 2)}`;
   return `${sign}$${size.toPrecision(2)}`;
 }

@@ -40,6 +40,11 @@ export interface ModelSpec {
   readonly layers: number;
   readonly kv_heads: number;
   readonly head_dim: number;
+  /**
+   * KV-cache elements per token per layer: 2 x kv_heads x head_dim for standard attention, less
+   * for compressed caches (DeepSeek's MLA stores one 576-wide latent).
+   */
+  readonly kv_elements_per_token_per_layer: number;
   readonly context_max_tokens?: number;
   readonly source: string;
   readonly date: string;

@@ -153,7 +153,11 @@ function resolveRoofline(scenario: RooflineScenario, data: ReferenceData): Resul
       });
     }
     need(kvBytes, 'model.kv_bytes', 'give bytes per KV element, 2 for BF16 (example: model.kv_bytes: 2)');
-    kvBytesPerToken = 2 * (layers ?? 0) * (kvHeads ?? 0) * (headDim ?? 0) * (kvBytes ?? 0);
+    // The catalog's per-layer width covers compressed caches (MLA) unless the scenario reshapes heads.
+    const reshaped = 'kv_heads' in model.overrides || 'head_dim' in model.overrides;
+    const elements =
+      model.spec && !reshaped ? model.spec.kv_elements_per_token_per_layer : 2 * (kvHeads ?? 0) * (headDim ?? 0);
+    kvBytesPerToken = (layers ?? 0) * elements * (kvBytes ?? 0);
   }
 
   const bandwidth = need(
