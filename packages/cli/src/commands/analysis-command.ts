@@ -29,12 +29,6 @@ function brief(source: string): string {
   return clause.length > 90 ? `${clause.slice(0, 89)}…` : clause;
 }
 
-/** Sources can run long; the table shows the first clause, `--json` the whole text. */
-function brief(source: string): string {
-  const clause = source.split(/[;:] /)[0] ?? source;
-  return clause.length > 90 ? `${clause.slice(0, 89)}…` : clause;
-}
-
 export function analysisCommand<Scenario, Inputs, Output>(options: {
   analysis: Analysis<Scenario, Inputs, Output>;
   example: string;
