@@ -25,7 +25,7 @@ function fieldLines(schema: Schema<unknown>, path: string, lines: string[]): voi
 
 /** Sources can run long; the table shows the first clause, `--json` the whole text. */
 function brief(source: string): string {
-  const clause = source.split(/[;:] /)[0] ?? source;
+  const clause = source.split(/; /)[0] ?? source;
   return clause.length > 90 ? `${clause.slice(0, 89)}…` : clause;
 }
 

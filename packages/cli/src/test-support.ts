@@ -1,0 +1,42 @@
+/** Runs the CLI in-process with captured output; scenario files come from a temp folder or the repo. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Io } from './io.js';
+import { main } from './main.js';
+
+export const repoRoot: string = new URL('../../../', import.meta.url).pathname;
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export async function runCli(args: readonly string[]): Promise<RunResult> {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    readFile: (path) => readFileSync(path.startsWith('/') ? path : join(repoRoot, path), 'utf8'),
+    isTty: false,
+  };
+  const code = await main(args, io);
+  return { code, stdout, stderr };
+}
+
+const folder = mkdtempSync(join(tmpdir(), 'autocap-cli-'));
+let counter = 0;
+
+/** Writes a scenario to a fresh temp file and returns its path. */
+export function scenarioFile(text: string, extension = 'yaml'): string {
+  counter += 1;
+  const path = join(folder, `scenario-${counter}.${extension}`);
+  writeFileSync(path, text);
+  return path;
+}
