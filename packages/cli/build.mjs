@@ -12,7 +12,9 @@ const common = {
   logLevel: 'warning',
   legalComments: 'none',
   // yaml ships CommonJS for Node; give its require() calls a real require.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
 };
 
 await build({ ...common, entryPoints: [`${here}src/main.ts`], outfile: `${here}dist/autocap.mjs` });

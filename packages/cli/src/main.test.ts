@@ -5,7 +5,18 @@ import { describe, expect, it } from 'vitest';
 import { commands } from './commands/registry.js';
 import { repoRoot, runCli, scenarioFile } from './test-support.js';
 
-const json = (stdout: string): Record<string, unknown> => JSON.parse(stdout) as Record<string, unknown>;
+type JsonKey =
+  | 'command'
+  | 'total_cost_usd'
+  | 'gpu_share_of_total'
+  | 'decode_tokens_per_second_limit'
+  | 'cost_per_mtok_floor_usd'
+  | 'annual_decline'
+  | 'gpu_capex_usd'
+  | 'points'
+  | 'capex_usd'
+  | 'bandwidth_bytes_per_s';
+const json = (stdout: string): Record<JsonKey, unknown> => JSON.parse(stdout) as Record<JsonKey, unknown>;
 
 describe('autocap', () => {
   it('prints help listing every command with one line each', async () => {
@@ -62,8 +73,15 @@ describe('autocap', () => {
     );
     expect(doubled.gpu_capex_usd).toBe(2 * (base.gpu_capex_usd as number));
     const repriced = json(
-      (await runCli(['price-trend', 'examples/price-trend-gpt4-class.yaml', '--set', 'points.0.price_usd=72', '--json']))
-        .stdout,
+      (
+        await runCli([
+          'price-trend',
+          'examples/price-trend-gpt4-class.yaml',
+          '--set',
+          'points.0.price_usd=72',
+          '--json',
+        ])
+      ).stdout,
     );
     expect(repriced.points).toBe(3);
   });
@@ -76,12 +94,32 @@ describe('autocap', () => {
   });
 
   const refusals: [string, string, RegExp][] = [
-    ['wrong type', 'fleet: {gpu: h100-sxm, count: many}', /fleet\.count is "many": expected a whole number \(GPUs\)/],
-    ['negative count', 'fleet: {gpu: h100-sxm, count: -4}', /fleet\.count is -4: expected .*at least 1 \(example: fleet\.count: 64\)/],
-    ['unknown GPU', 'fleet: {gpu: h900, count: 4}', /fleet\.gpu names an unknown GPU "h900": use one of .*h100-sxm/],
+    [
+      'wrong type',
+      'fleet: {gpu: h100-sxm, count: many}',
+      /fleet\.count is "many": expected a whole number \(GPUs\)/,
+    ],
+    [
+      'negative count',
+      'fleet: {gpu: h100-sxm, count: -4}',
+      /fleet\.count is -4: expected .*at least 1 \(example: fleet\.count: 64\)/,
+    ],
+    [
+      'unknown GPU',
+      'fleet: {gpu: h900, count: 4}',
+      /fleet\.gpu names an unknown GPU "h900": use one of .*h100-sxm/,
+    ],
     ['missing field', 'fleet: {gpu: h100-sxm}', /fleet\.count is missing: expected a whole number \(GPUs\)/],
-    ['malformed YAML', 'fleet: {gpu: h100-sxm, count: 4\nutilization: [', /malformed YAML at line \d+, column \d+/],
-    ['misspelt field', 'fleet: {gpu: h100-sxm, count: 4}\nutilisation: 0.5', /utilisation is not a known field: did you mean utilization\?/],
+    [
+      'malformed YAML',
+      'fleet: {gpu: h100-sxm, count: 4\nutilization: [',
+      /malformed YAML at line \d+, column \d+/,
+    ],
+    [
+      'misspelt field',
+      'fleet: {gpu: h100-sxm, count: 4}\nutilisation: 0.5',
+      /utilisation is not a known field: did you mean utilization\?/,
+    ],
     ['duplicate key', 'fleet: {gpu: h100-sxm, count: 4}\nfleet: {count: 5}', /malformed YAML/],
   ];
   for (const [name, text, message] of refusals) {
@@ -97,7 +135,9 @@ describe('autocap', () => {
   it('refuses usage errors with exit 2', async () => {
     expect((await runCli(['nope'])).code).toBe(2);
     expect((await runCli(['tco'])).code).toBe(2);
-    expect((await runCli(['tco', '/no/such/file.yaml'])).stderr).toMatch(/cannot read the scenario file \(no such file\)/);
+    expect((await runCli(['tco', '/no/such/file.yaml'])).stderr).toMatch(
+      /cannot read the scenario file \(no such file\)/,
+    );
     expect((await runCli(['tco', 'examples/tco-100-h100-5y.yaml', '--set', 'fleet.count'])).code).toBe(2);
     expect((await runCli(['tco', 'examples/tco-100-h100-5y.yaml', '--set', '__proto__.x=1'])).code).toBe(2);
     expect((await runCli(['tco', '--bogus'])).code).toBe(2);
@@ -105,7 +145,8 @@ describe('autocap', () => {
 
   it('lists the catalog and one GPU with sources', async () => {
     const list = await runCli(['hardware']);
-    for (const id of ['h100-sxm', 'h200', 'b200', 'a100-80gb', 'mi300x', 'l40s']) expect(list.stdout).toContain(id);
+    for (const id of ['h100-sxm', 'h200', 'b200', 'a100-80gb', 'mi300x', 'l40s'])
+      expect(list.stdout).toContain(id);
     const one = json((await runCli(['hardware', 'h100-sxm', '--json'])).stdout);
     expect(one.bandwidth_bytes_per_s).toBe(3.35e12);
     expect((await runCli(['hardware', 'h900'])).code).toBe(2);
@@ -113,11 +154,17 @@ describe('autocap', () => {
 
   it('as a process: exit code 2 and a one-paragraph message on stderr', () => {
     const bin = join(repoRoot, 'packages/cli/bin/autocap.mjs');
-    const result = spawnSync(process.execPath, [bin, 'roofline', scenarioFile('model: {params_b: 70}\ngpu: h100-sxm\nbatch: 0')], {
-      encoding: 'utf8',
-    });
+    const result = spawnSync(
+      process.execPath,
+      [bin, 'roofline', scenarioFile('model: {params_b: 70}\ngpu: h100-sxm\nbatch: 0')],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/batch is 0: expected a whole number \(concurrent sequences decoded together\), at least 1/);
+    expect(result.stderr).toMatch(
+      /batch is 0: expected a whole number \(concurrent sequences decoded together\), at least 1/,
+    );
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });

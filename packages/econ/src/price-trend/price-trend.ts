@@ -129,7 +129,8 @@ export function computePriceTrend(inputs: PriceTrendInputs): PriceTrendOutput {
   const slope = sxy / sxx; // ln-price change per year
   const intercept = meanY - slope * meanX;
   let residual = 0; // summed directly: syy - slope·sxy cancels badly on near-perfect fits
-  for (let i = 0; i < n; i++) residual += ((logs[i] as number) - intercept - slope * (years[i] as number)) ** 2;
+  for (let i = 0; i < n; i++)
+    residual += ((logs[i] as number) - intercept - slope * (years[i] as number)) ** 2;
   const r2 = syy === 0 ? 1 : 1 - residual / syy;
   const standardError = n > 2 ? Math.sqrt(residual / (n - 2) / sxx) : null;
   const falling = slope < 0;

@@ -200,14 +200,22 @@ describe('roofline', () => {
 
 describe('roofline with catalog models', () => {
   it("sizes DeepSeek-V3's compressed (MLA) KV cache from the catalog width", () => {
-    const result = runAnalysis(roofline, { model: 'deepseek-v3', gpu: 'h200', context_tokens: 1000, gpu_hour_usd: 3 }, referenceData);
+    const result = runAnalysis(
+      roofline,
+      { model: 'deepseek-v3', gpu: 'h200', context_tokens: 1000, gpu_hour_usd: 3 },
+      referenceData,
+    );
     if (!result.ok) throw new Error(result.issues[0]?.message);
     // 61 layers x 576 elements x 2 bytes x 1000 tokens = 70.272 MB per sequence
     expect(result.value.output.kv_bytes_per_sequence).toBe(61 * 576 * 2 * 1000);
   });
 
   it('sizes a standard cache as 2 x layers x kv_heads x head_dim x bytes', () => {
-    const result = runAnalysis(roofline, { model: 'llama-3.1-8b', gpu: 'h100-sxm', context_tokens: 1000 }, referenceData);
+    const result = runAnalysis(
+      roofline,
+      { model: 'llama-3.1-8b', gpu: 'h100-sxm', context_tokens: 1000 },
+      referenceData,
+    );
     if (!result.ok) throw new Error(result.issues[0]?.message);
     expect(result.value.output.kv_bytes_per_sequence).toBe(2 * 32 * 8 * 128 * 2 * 1000);
   });

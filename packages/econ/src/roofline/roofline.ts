@@ -156,7 +156,9 @@ function resolveRoofline(scenario: RooflineScenario, data: ReferenceData): Resul
     // The catalog's per-layer width covers compressed caches (MLA) unless the scenario reshapes heads.
     const reshaped = 'kv_heads' in model.overrides || 'head_dim' in model.overrides;
     const elements =
-      model.spec && !reshaped ? model.spec.kv_elements_per_token_per_layer : 2 * (kvHeads ?? 0) * (headDim ?? 0);
+      model.spec && !reshaped
+        ? model.spec.kv_elements_per_token_per_layer
+        : 2 * (kvHeads ?? 0) * (headDim ?? 0);
     kvBytesPerToken = (layers ?? 0) * elements * (kvBytes ?? 0);
   }
 

@@ -1,0 +1,97 @@
+/**
+ * `npm run bench` (in packages/econ, or at the root): times each command's core over many inputs,
+ * and the CLI's cold start beside a bare `node -e 0` in the same run (alternated, medians).
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { type Analysis, runAnalysis } from '../src/index.js';
+import { priceTrend } from '../src/price-trend/price-trend.js';
+import { roofline } from '../src/roofline/roofline.js';
+import { tco } from '../src/tco/tco.js';
+import { referenceData } from '../src/test-support/reference-data.js';
+import { viability } from '../src/viability/viability.js';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/** Median microseconds per full analysis (validate, resolve, compute) over varied scenarios. */
+function timeAnalysis<S, I, O>(analysis: Analysis<S, I, O>, scenario: (i: number) => unknown): number {
+  const batch = 2000;
+  const samples: number[] = [];
+  let sink = 0;
+  for (let round = 0; round < 25; round++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) {
+      const result = runAnalysis(analysis, scenario(round * batch + i), referenceData);
+      if (!result.ok) throw new Error(result.issues[0]?.message);
+      sink += 1;
+    }
+    samples.push(Number(process.hrtime.bigint() - start) / 1e3 / batch);
+  }
+  if (sink === 0) throw new Error('unreachable');
+  return median(samples.slice(5)); // the first rounds warm the JIT
+}
+
+const core = {
+  roofline: timeAnalysis(roofline, (i) => ({
+    model: { from: 'llama-3.1-70b', bytes_per_param: 1 + (i % 2) },
+    gpu: ['h100-sxm', 'h200', 'b200', 'mi300x'][i % 4],
+    batch: 1 + (i % 256),
+    context_tokens: (i * 97) % 32768,
+    gpu_hour_usd: 1 + (i % 50) / 10,
+  })),
+  tco: timeAnalysis(tco, (i) => ({
+    fleet: { gpu: 'h100-sxm', count: 1 + (i % 1000), pue: 1 + (i % 60) / 100 },
+    utilization: 0.3 + (i % 70) / 100,
+    throughput_tokens_per_second_per_gpu: 1000 + i,
+  })),
+  'price-trend': timeAnalysis(priceTrend, (i) => ({
+    points: Array.from({ length: 12 }, (_, k) => ({
+      date: `${2020 + Math.floor(k / 4)}-${String((k % 4) * 3 + 1).padStart(2, '0')}`,
+      price_usd: 60 * 0.5 ** k * (1 + (i % 7) / 100),
+    })),
+    project_to: '2027-01',
+  })),
+  viability: timeAnalysis(viability, (i) => ({
+    app: {
+      input_tokens_per_action: 1000 + i,
+      output_tokens_per_action: 500,
+      actions_per_user_month: 300,
+      revenue_per_user_month_usd: 20,
+      max_inference_share_of_revenue: 0.3,
+    },
+    price: { input_per_mtok_usd: 3, output_per_mtok_usd: 15, annual_decline: 0.5 + (i % 40) / 100 },
+    as_of: '2026-11',
+  })),
+};
+
+function timeProcess(args: string[]): number {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr}`);
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+const cli: number[] = [];
+const bare: number[] = [];
+for (let i = 0; i < 21; i++) {
+  cli.push(timeProcess(['packages/cli/bin/autocap.mjs', 'tco', 'examples/tco-100-h100-5y.yaml', '--json']));
+  bare.push(timeProcess(['-e', '0']));
+}
+
+const lines = [
+  'autocap econ benchmark (medians)',
+  ...Object.entries(core).map(
+    ([name, micros]) =>
+      `  ${name.padEnd(12)} ${micros.toFixed(2).padStart(8)} µs per analysis (validate + resolve + compute)`,
+  ),
+  `  CLI cold start  ${median(cli).toFixed(1)} ms for \`autocap tco <example> --json\`; bare \`node -e 0\` ${median(bare).toFixed(1)} ms; ratio ${(median(cli) / median(bare)).toFixed(2)}x`,
+];
+process.stdout.write(`${lines.join('\n')}\n`);
