@@ -7,7 +7,15 @@ import type { DefaultUsed, ReferenceData } from './reference-data/reference-data
 import type { Result } from './result.js';
 import { type Schema, validate } from './schema/schema.js';
 
-export type AnalysisId = 'roofline' | 'tco' | 'price-trend' | 'viability';
+export type AnalysisId =
+  | 'roofline'
+  | 'tco'
+  | 'price-trend'
+  | 'viability'
+  | 'depreciation'
+  | 'rent-vs-own'
+  | 'finance'
+  | 'buildout';
 
 export interface Resolved<Inputs> {
   readonly inputs: Inputs;
