@@ -1,7 +1,15 @@
 /** @autocap/econ: the compute-capital engine. Pure functions; no I/O, clock or randomness. */
 export type { Analysis, AnalysisId, AnalysisReport, Resolved } from './analysis.js';
 export { DefaultsLedger, runAnalysis } from './analysis.js';
+export type { AppreciationInputs, AppreciationRates } from './appreciation/appreciation.js';
+export { appreciationRates } from './appreciation/appreciation.js';
 export { dateFromMonthIndex, monthIndex } from './dates.js';
+export type {
+  DepreciationInputs,
+  DepreciationOutput,
+  DepreciationScenario,
+} from './depreciation/depreciation.js';
+export { computeDepreciation, depreciation } from './depreciation/depreciation.js';
 export { annuityFactor, capitalRecoveryFactor, discountFactor, monthlyRate } from './finance/discount.js';
 export type { PriceTrendInputs, PriceTrendOutput, PriceTrendScenario } from './price-trend/price-trend.js';
 export { computePriceTrend, priceTrend } from './price-trend/price-trend.js';

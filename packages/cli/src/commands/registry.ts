@@ -1,4 +1,5 @@
 import type { Command } from './command.js';
+import { depreciationCommand } from './depreciation.js';
 import { hardwareCommand } from './hardware.js';
 import { priceTrendCommand } from './price-trend.js';
 import { rooflineCommand } from './roofline.js';
@@ -12,4 +13,5 @@ export const commands: readonly Command[] = [
   tcoCommand,
   priceTrendCommand,
   viabilityCommand,
+  depreciationCommand,
 ];

@@ -73,7 +73,13 @@ export type DefaultKey =
   | 'useful_life_years'
   | 'salvage_fraction'
   | 'discount_rate'
-  | 'utilization';
+  | 'utilization'
+  | 'book_life_years'
+  | 'software_progress_per_year'
+  | 'hardware_price_performance_per_year'
+  | 'supply_price_decline_per_year'
+  | 'software_pass_through'
+  | 'private_premium_per_year';
 
 export interface ReferenceData {
   readonly gpus: readonly GpuSpec[];
