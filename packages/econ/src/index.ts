@@ -24,6 +24,14 @@ export type {
   SourcedRange,
 } from './reference-data/reference-data.js';
 export { findGpu, findModel } from './reference-data/reference-data.js';
+export type {
+  OptionName,
+  OptionResult,
+  RentVsOwnInputs,
+  RentVsOwnOutput,
+} from './rent-vs-own/rent-vs-own.js';
+export { computeRentVsOwn, rentVsOwn } from './rent-vs-own/rent-vs-own.js';
+export type { RentVsOwnScenario } from './rent-vs-own/rent-vs-own-scenario.js';
 export type { Issue, IssueCode, Result } from './result.js';
 export type { RooflineInputs, RooflineOutput } from './roofline/roofline.js';
 export { computeRoofline, precisionFor, roofline } from './roofline/roofline.js';

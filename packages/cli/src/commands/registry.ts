@@ -2,6 +2,7 @@ import type { Command } from './command.js';
 import { depreciationCommand } from './depreciation.js';
 import { hardwareCommand } from './hardware.js';
 import { priceTrendCommand } from './price-trend.js';
+import { rentVsOwnCommand } from './rent-vs-own.js';
 import { rooflineCommand } from './roofline.js';
 import { tcoCommand } from './tco.js';
 import { viabilityCommand } from './viability.js';
@@ -14,4 +15,5 @@ export const commands: readonly Command[] = [
   priceTrendCommand,
   viabilityCommand,
   depreciationCommand,
+  rentVsOwnCommand,
 ];

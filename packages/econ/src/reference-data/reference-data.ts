@@ -79,7 +79,11 @@ export type DefaultKey =
   | 'hardware_price_performance_per_year'
   | 'supply_price_decline_per_year'
   | 'software_pass_through'
-  | 'private_premium_per_year';
+  | 'private_premium_per_year'
+  | 'max_utilization'
+  | 'peak_to_mean'
+  | 'api_price_decline_per_year'
+  | 'rent_utilization';
 
 export interface ReferenceData {
   readonly gpus: readonly GpuSpec[];
