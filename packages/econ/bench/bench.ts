@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { type Analysis, runAnalysis } from '../src/index.js';
+import { type Analysis, depreciation, rentVsOwn, runAnalysis } from '../src/index.js';
 import { priceTrend } from '../src/price-trend/price-trend.js';
 import { roofline } from '../src/roofline/roofline.js';
 import { tco } from '../src/tco/tco.js';
@@ -23,7 +23,7 @@ function median(values: number[]): number {
 
 /** Median microseconds per full analysis (validate, resolve, compute) over varied scenarios. */
 function timeAnalysis<S, I, O>(analysis: Analysis<S, I, O>, scenario: (i: number) => unknown): number {
-  const batch = 2000;
+  const batch = analysis.id === 'rent-vs-own' ? 20 : 2000;
   const samples: number[] = [];
   let sink = 0;
   for (let round = 0; round < 25; round++) {
@@ -69,6 +69,30 @@ const core = {
     },
     price: { input_per_mtok_usd: 3, output_per_mtok_usd: 15, annual_decline: 0.5 + (i % 40) / 100 },
     as_of: '2026-11',
+  })),
+  depreciation: timeAnalysis(depreciation, (i) => ({
+    fleet: { gpu: 'h100-sxm', count: 1 + (i % 100), useful_life_years: 6 },
+    market: { rental_usd_per_gpu_hour: 1.5 + (i % 30) / 10 },
+    appreciation: { software_progress_per_year: (i % 50) / 50 },
+  })),
+  'rent-vs-own': timeAnalysis(rentVsOwn, (i) => ({
+    workload: {
+      tiers: [
+        {
+          name: 'chat',
+          input_tokens_per_month: 4e11,
+          output_tokens_per_month: 1e11 * (1 + (i % 10) / 10),
+          owned_input_tokens_per_second_per_gpu: 20000,
+          owned_output_tokens_per_second_per_gpu: 1541,
+          api_input_per_mtok_usd: 0.6,
+          api_output_per_mtok_usd: 0.8,
+        },
+      ],
+      growth_per_year: 0.6,
+    },
+    fleet: { gpu: 'h100-sxm', count: 64 },
+    rent: { gpu_hour_usd: 2 + (i % 10) / 10 },
+    sovereignty: { cutoff_probability_per_year: 0.05, days_dark: 18, cost_per_dark_day_usd: 40000 },
   })),
 };
 
