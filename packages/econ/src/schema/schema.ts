@@ -71,11 +71,16 @@ function rangeText(options: NumberOptions): string {
   return '';
 }
 
+/** Large examples in YAML's exponent form: 3.35e12, not 3350000000000. */
+function exampleNumber(value: number): string {
+  return Math.abs(value) >= 1e6 ? value.toExponential().replace('e+', 'e') : String(value);
+}
+
 export function number(options: NumberOptions): Schema<number> {
   const schema: Schema<number> = {
     kind: 'number',
     expected: `${options.integer ? 'a whole number' : 'a number'} (${options.unit})${rangeText(options)}`,
-    example: String(options.example),
+    example: exampleNumber(options.example),
     optional: false,
     parse(input, path, issues) {
       if (input === undefined)
