@@ -2,31 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { runAnalysis } from '../analysis.js';
 import { appreciationRates } from '../appreciation/appreciation.js';
 import { tco } from '../tco/tco.js';
+import { FLEET_100_H100 as FLEET, NO_APPRECIATION as STILL } from '../test-support/fixtures.js';
 import { referenceData } from '../test-support/reference-data.js';
 import { depreciation } from './depreciation.js';
-
-const FLEET = {
-  gpu: 'h100-sxm',
-  count: 100,
-  gpu_price_usd: 30000,
-  other_capex_fraction_of_gpu: 0.6,
-  power_kw_per_gpu: 1.275,
-  pue: 1.3,
-  electricity_usd_per_kwh: 0.08,
-  colocation_usd_per_year: 100000,
-  staff_usd_per_year: 250000,
-  maintenance_fraction_of_capex_per_year: 0.05,
-  software_usd_per_year: 50000,
-  useful_life_years: 5,
-  salvage_fraction: 0.1,
-};
-const STILL = {
-  software_progress_per_year: 0,
-  hardware_price_performance_per_year: 0,
-  supply_price_decline_per_year: 0,
-  software_pass_through: 0,
-  private_premium_per_year: 0,
-};
 
 function run(scenario: unknown) {
   const result = runAnalysis(depreciation, scenario, referenceData);

@@ -1,26 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runAnalysis } from '../analysis.js';
+import { FLEET_100_H100 } from '../test-support/fixtures.js';
 import { referenceData } from '../test-support/reference-data.js';
 import { computeTco, type TcoInputs, tco } from './tco.js';
 
 // The 100-H100, 5-year fleet of examples/tco-100-h100-5y.yaml, every figure stated.
 const EXAMPLE = {
-  fleet: {
-    gpu: 'h100-sxm',
-    count: 100,
-    gpu_price_usd: 30000,
-    other_capex_fraction_of_gpu: 0.6,
-    power_kw_per_gpu: 1.275,
-    pue: 1.3,
-    electricity_usd_per_kwh: 0.08,
-    colocation_usd_per_year: 100000,
-    staff_usd_per_year: 250000,
-    maintenance_fraction_of_capex_per_year: 0.05,
-    software_usd_per_year: 50000,
-    useful_life_years: 5,
-    salvage_fraction: 0.1,
-  },
+  fleet: FLEET_100_H100,
   finance: { discount_rate: 0.1 },
   utilization: 0.7,
   horizon_years: 5,
