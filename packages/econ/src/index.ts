@@ -3,6 +3,14 @@ export type { Analysis, AnalysisId, AnalysisReport, Resolved } from './analysis.
 export { DefaultsLedger, runAnalysis } from './analysis.js';
 export type { AppreciationInputs, AppreciationRates } from './appreciation/appreciation.js';
 export { appreciationRates } from './appreciation/appreciation.js';
+export type {
+  BuildoutComponentInputs,
+  BuildoutComponentOutput,
+  BuildoutInputs,
+  BuildoutOutput,
+} from './buildout/buildout.js';
+export { buildout, computeBuildout } from './buildout/buildout.js';
+export type { BuildoutComponentName, BuildoutScenario } from './buildout/buildout-scenario.js';
 export { dateFromMonthIndex, monthIndex } from './dates.js';
 export type {
   DepreciationInputs,

@@ -1,3 +1,4 @@
+import { buildoutCommand } from './buildout.js';
 import type { Command } from './command.js';
 import { depreciationCommand } from './depreciation.js';
 import { hardwareCommand } from './hardware.js';
@@ -16,4 +17,5 @@ export const commands: readonly Command[] = [
   viabilityCommand,
   depreciationCommand,
   rentVsOwnCommand,
+  buildoutCommand,
 ];
