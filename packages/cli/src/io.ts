@@ -7,6 +7,8 @@ export interface Io {
   readonly readFile: (path: string) => string;
   /** Whether stdout is a terminal (progress bars, colour). */
   readonly isTty: boolean;
+  /** Whether stderr is a terminal (the simulation progress bar). */
+  readonly stderrIsTty?: boolean;
 }
 
 export const processIo: Io = {
@@ -14,4 +16,5 @@ export const processIo: Io = {
   stderr: (text) => process.stderr.write(text),
   readFile: (path) => readFileSync(path, 'utf8'),
   isTty: process.stdout.isTTY === true,
+  stderrIsTty: process.stderr.isTTY === true,
 };

@@ -21,6 +21,8 @@ function usage(): string {
     'Options:',
     '  --set path=value  override a scenario field (repeatable), e.g. --set fleet.count=64',
     '  --json            print exactly one JSON object instead of tables',
+    '  --out file        where to write a file the command makes (autocap report)',
+    '  --draws N, --seed S, --metric name   Monte Carlo settings (autocap simulate, autocap report)',
     '  -h, --help        help for a command: autocap tco --help',
   ].join('\n');
 }
@@ -36,6 +38,10 @@ function parse(argv: readonly string[]) {
         set: { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
+        out: { type: 'string' },
+        draws: { type: 'string' },
+        seed: { type: 'string' },
+        metric: { type: 'string' },
       },
     });
   } catch (error) {
@@ -58,7 +64,18 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       io.stdout(`${command.help()}\n`);
       return 0;
     }
-    return await command.run({ positionals: rest, json: values.json, set: values.set }, io);
+    return await command.run(
+      {
+        positionals: rest,
+        json: values.json,
+        set: values.set,
+        out: values.out,
+        draws: values.draws,
+        seed: values.seed,
+        metric: values.metric,
+      },
+      io,
+    );
   } catch (error) {
     if (error instanceof CliError) {
       io.stderr(`autocap: ${error.message}\n`);

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { type Analysis, depreciation, rentVsOwn, runAnalysis } from '../src/index.js';
+import { type Analysis, depreciation, rentVsOwn, runAnalysis, simulate } from '../src/index.js';
 import { priceTrend } from '../src/price-trend/price-trend.js';
 import { roofline } from '../src/roofline/roofline.js';
 import { tco } from '../src/tco/tco.js';
@@ -96,6 +96,47 @@ const core = {
   })),
 };
 
+/**
+ * The issue's target: 100,000 draws of a 10-year monthly rent-versus-own scenario (120 months,
+ * four options) with five uncertain inputs, whole runs (draws, evaluation, percentiles, tornado).
+ */
+function timeSimulation(): { ms: number; path: string } {
+  const scenario = {
+    workload: {
+      tiers: [
+        {
+          name: 'chat',
+          input_tokens_per_month: 4e11,
+          output_tokens_per_month: { dist: 'lognormal', median: 1e11, sigma: 0.3 },
+          owned_input_tokens_per_second_per_gpu: 20000,
+          owned_output_tokens_per_second_per_gpu: 1541,
+          api_input_per_mtok_usd: 0.6,
+          api_output_per_mtok_usd: 0.8,
+        },
+      ],
+      growth_per_year: { dist: 'triangular', min: 0.2, mode: 0.6, max: 1 },
+      peak_to_mean: 1.5,
+    },
+    fleet: { gpu: 'h100-sxm', count: 64, useful_life_years: 10 },
+    horizon_years: 10,
+    appreciation: { software_progress_per_year: { dist: 'pert', min: 0.1, mode: 0.3, max: 0.6 } },
+    rent: { gpu_hour_usd: { dist: 'uniform', min: 1.5, max: 3 } },
+    api: { annual_decline: { dist: 'normal', mean: 0.3, sd: 0.1, min: 0, max: 0.8 } },
+    sovereignty: { cutoff_probability_per_year: 0.05, days_dark: 18, cost_per_dark_day_usd: 40000 },
+  };
+  const times: number[] = [];
+  let path = '';
+  for (let round = 0; round < 7; round++) {
+    const start = process.hrtime.bigint();
+    const result = simulate(rentVsOwn, scenario, referenceData, { draws: 100_000, seed: round });
+    if (!result.ok) throw new Error(result.issues[0]?.message);
+    path = result.value.summary.evaluation.path;
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return { ms: median(times.slice(2)), path };
+}
+const simulation = timeSimulation();
+
 function timeProcess(args: string[]): number {
   const start = process.hrtime.bigint();
   const result = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8' });
@@ -116,6 +157,7 @@ const lines = [
     ([name, micros]) =>
       `  ${name.padEnd(12)} ${micros.toFixed(2).padStart(8)} µs per analysis (validate + resolve + compute)`,
   ),
+  `  simulate     ${simulation.ms.toFixed(0).padStart(8)} ms for 100,000 draws of a 10-year monthly rent-vs-own (${simulation.path} path; ${((simulation.ms * 1e3) / 100_000).toFixed(2)} µs a draw, against ${core['rent-vs-own'].toFixed(0)} µs for one full analysis)`,
   `  CLI cold start  ${median(cli).toFixed(1)} ms for \`autocap tco <example> --json\`; bare \`node -e 0\` ${median(bare).toFixed(1)} ms; ratio ${(median(cli) / median(bare)).toFixed(2)}x`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);

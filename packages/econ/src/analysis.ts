@@ -6,6 +6,7 @@
 import type { DefaultUsed, ReferenceData } from './reference-data/reference-data.js';
 import type { Result } from './result.js';
 import { type Schema, validate } from './schema/schema.js';
+import type { SimulationKernel } from './simulate/kernel.js';
 
 export type AnalysisId =
   | 'roofline'
@@ -30,6 +31,8 @@ export interface Analysis<Scenario, Inputs, Output> {
   readonly schema: Schema<Scenario>;
   resolve(scenario: Scenario, data: ReferenceData): Result<Resolved<Inputs>>;
   compute(inputs: Inputs): Output;
+  /** An allocation-free evaluator of the headline figures for `simulate`; generic if absent. */
+  kernel?(base: Inputs): SimulationKernel<Inputs>;
 }
 
 export interface AnalysisReport<Inputs, Output> extends Resolved<Inputs> {

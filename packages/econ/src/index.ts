@@ -12,6 +12,16 @@ export type {
 export { buildout, computeBuildout } from './buildout/buildout.js';
 export type { BuildoutComponentName, BuildoutScenario } from './buildout/buildout-scenario.js';
 export { dateFromMonthIndex, monthIndex } from './dates.js';
+export type { DebtFinanceOutput, DscrYear, LoanSchedule } from './debt/finance.js';
+export { computeDebtFinance, finance, internalRateOfReturn, loanSchedule } from './debt/finance.js';
+export type {
+  Amortization,
+  DebtFinanceInputs,
+  DebtFinanceScenario,
+  LoanInput,
+  LoanInputs,
+  RentalInput,
+} from './debt/finance-scenario.js';
 export type {
   DepreciationInputs,
   DepreciationOutput,
@@ -32,13 +42,9 @@ export type {
   SourcedRange,
 } from './reference-data/reference-data.js';
 export { findGpu, findModel } from './reference-data/reference-data.js';
-export type {
-  OptionName,
-  OptionResult,
-  RentVsOwnInputs,
-  RentVsOwnOutput,
-} from './rent-vs-own/rent-vs-own.js';
+export type { RentVsOwnOutput } from './rent-vs-own/rent-vs-own.js';
 export { computeRentVsOwn, rentVsOwn } from './rent-vs-own/rent-vs-own.js';
+export type { OptionName, OptionResult, RentVsOwnInputs } from './rent-vs-own/rent-vs-own-model.js';
 export type { RentVsOwnScenario } from './rent-vs-own/rent-vs-own-scenario.js';
 export type { Issue, IssueCode, Result } from './result.js';
 export type { RooflineInputs, RooflineOutput } from './roofline/roofline.js';
@@ -46,6 +52,12 @@ export { computeRoofline, precisionFor, roofline } from './roofline/roofline.js'
 export type { RooflineScenario } from './roofline/roofline-scenario.js';
 export type { Schema, SchemaKind } from './schema/schema.js';
 export { validate } from './schema/schema.js';
+export type { Distribution, DistributionName } from './simulate/distributions.js';
+export type { SimulationKernel } from './simulate/kernel.js';
+export { Random } from './simulate/random.js';
+export type { SimulationOptions, SimulationRun, SimulationSummary, TornadoRow } from './simulate/simulate.js';
+export { simulate } from './simulate/simulate.js';
+export type { MetricSummary } from './simulate/statistics.js';
 export type { OpexBreakdown, TcoInputs, TcoOutput } from './tco/tco.js';
 export { computeTco, HOURS_PER_YEAR, tco } from './tco/tco.js';
 export type { TcoScenario } from './tco/tco-scenario.js';

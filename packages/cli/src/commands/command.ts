@@ -4,6 +4,12 @@ export interface CommandArgs {
   readonly positionals: readonly string[];
   readonly json: boolean;
   readonly set: readonly string[];
+  /** `--out file`: where a command that writes a file (report) puts it. */
+  readonly out?: string | undefined;
+  /** `autocap simulate`: number of draws, seed and the tornado metric. */
+  readonly draws?: string | undefined;
+  readonly seed?: string | undefined;
+  readonly metric?: string | undefined;
 }
 
 export interface Command {

@@ -1,10 +1,22 @@
+import {
+  buildout,
+  depreciation,
+  finance,
+  priceTrend,
+  rentVsOwn,
+  roofline,
+  tco,
+  viability,
+} from '@autocap/econ';
 import { buildoutCommand } from './buildout.js';
 import type { Command } from './command.js';
 import { depreciationCommand } from './depreciation.js';
+import { financeCommand } from './finance.js';
 import { hardwareCommand } from './hardware.js';
 import { priceTrendCommand } from './price-trend.js';
 import { rentVsOwnCommand } from './rent-vs-own.js';
 import { rooflineCommand } from './roofline.js';
+import { simulateCommand } from './simulate.js';
 import { tcoCommand } from './tco.js';
 import { viabilityCommand } from './viability.js';
 
@@ -17,5 +29,7 @@ export const commands: readonly Command[] = [
   viabilityCommand,
   depreciationCommand,
   rentVsOwnCommand,
+  financeCommand,
   buildoutCommand,
+  simulateCommand([roofline, tco, priceTrend, viability, depreciation, rentVsOwn, finance, buildout]),
 ];

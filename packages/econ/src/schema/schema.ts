@@ -21,6 +21,10 @@ export interface Schema<T> {
   readonly optional: boolean;
   /** Object fields, for tools that walk a scenario (help text, simulate). */
   readonly fields?: Readonly<Record<string, Schema<unknown>>>;
+  /** The element schema of a list. */
+  readonly item?: Schema<unknown>;
+  /** True for whole-number fields (simulate rounds its draws for them). */
+  readonly integer?: boolean;
   parse(input: unknown, path: string, issues: Issue[]): Parsed<T>;
 }
 
@@ -82,6 +86,7 @@ export function number(options: NumberOptions): Schema<number> {
     expected: `${options.integer ? 'a whole number' : 'a number'} (${options.unit})${rangeText(options)}`,
     example: exampleNumber(options.example),
     optional: false,
+    ...(options.integer ? { integer: true } : {}),
     parse(input, path, issues) {
       if (input === undefined)
         return report(issues, { code: 'missing', path, problem: 'is missing', schema });
@@ -235,6 +240,7 @@ export function array<T>(
     expected: `${options.what}${minItems > 0 ? `, at least ${minItems}` : ''}`,
     example: options.example,
     optional: false,
+    item,
     parse(input, path, issues) {
       if (input === undefined)
         return report(issues, { code: 'missing', path, problem: 'is missing', schema });
@@ -274,6 +280,16 @@ export function idOrObject<T extends object>(id: Schema<string>, inline: Schema<
     },
   };
   return schema;
+}
+
+/** The schema of the field at a dotted path (`fleet.count`, `workload.tiers.0.growth`), if any. */
+export function schemaAt(schema: Schema<unknown>, path: string): Schema<unknown> | undefined {
+  let node: Schema<unknown> | undefined = schema;
+  for (const key of path.split('.')) {
+    if (!node) return undefined;
+    node = node.kind === 'array' ? node.item : node.fields?.[key];
+  }
+  return node;
 }
 
 /** Validates a whole scenario document. */

@@ -207,13 +207,40 @@ function resolveTco(scenario: TcoScenario, data: ReferenceData): Result<Resolved
   };
 }
 
+/** Capital spent at month 0: GPUs plus everything around them. */
+export function fleetCapexUsd(inputs: TcoInputs): number {
+  return inputs.count * inputs.gpu_price_usd + inputs.other_capex_usd;
+}
+
+export function fleetEnergyKwhPerYear(inputs: TcoInputs): number {
+  return inputs.count * inputs.power_kw_per_gpu * inputs.pue * HOURS_PER_YEAR;
+}
+
+/** Operating cost per year; plain numbers so the simulation kernel can call it without allocating. */
+export function fleetOpexUsdPerYear(inputs: TcoInputs): number {
+  return (
+    fleetEnergyKwhPerYear(inputs) * inputs.electricity_usd_per_kwh +
+    inputs.colocation_usd_per_year +
+    inputs.staff_usd_per_year +
+    inputs.maintenance_fraction_of_capex_per_year * fleetCapexUsd(inputs) +
+    inputs.software_usd_per_year
+  );
+}
+
+/** Value left at the horizon: straight-line book value toward salvage, or salvage at end of life. */
+export function fleetResidualUsd(inputs: TcoInputs): number {
+  const capex = fleetCapexUsd(inputs);
+  const salvage = inputs.salvage_fraction * capex;
+  return salvage + (capex - salvage) * (1 - inputs.horizon_years / inputs.useful_life_years);
+}
+
 export function computeTco(inputs: TcoInputs): TcoOutput {
   const rate = inputs.discount_rate;
   const life = inputs.useful_life_years;
   const horizon = inputs.horizon_years;
   const gpuCapex = inputs.count * inputs.gpu_price_usd;
-  const capex = gpuCapex + inputs.other_capex_usd;
-  const energyKwh = inputs.count * inputs.power_kw_per_gpu * inputs.pue * HOURS_PER_YEAR;
+  const capex = fleetCapexUsd(inputs);
+  const energyKwh = fleetEnergyKwhPerYear(inputs);
   const opex: OpexBreakdown = {
     electricity: energyKwh * inputs.electricity_usd_per_kwh,
     colocation: inputs.colocation_usd_per_year,
@@ -223,7 +250,7 @@ export function computeTco(inputs: TcoInputs): TcoOutput {
   };
   const opexPerYear = opex.electricity + opex.colocation + opex.staff + opex.maintenance + opex.software;
   const salvage = inputs.salvage_fraction * capex;
-  const residual = salvage + (capex - salvage) * (1 - horizon / life);
+  const residual = fleetResidualUsd(inputs);
   const totalCost = capex + opexPerYear * horizon;
 
   const hoursPerYear = inputs.count * HOURS_PER_YEAR * inputs.utilization;
