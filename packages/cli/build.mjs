@@ -17,7 +17,17 @@ const common = {
   },
 };
 
-await build({ ...common, entryPoints: [`${here}src/main.ts`], outfile: `${here}dist/autocap.mjs` });
+// The gateway loads on demand (a separate chunk), so engine commands start as fast as before.
+// better-sqlite3 is a native addon: it is loaded from node_modules, not bundled.
+await build({
+  ...common,
+  entryPoints: { autocap: `${here}src/main.ts` },
+  outdir: `${here}dist`,
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  external: ['better-sqlite3'],
+});
 if (process.argv.includes('--bench')) {
   await build({
     ...common,

@@ -23,6 +23,7 @@ function usage(): string {
     '  --json            print exactly one JSON object instead of tables',
     '  --out file        where to write a file the command makes (autocap report)',
     '  --draws N, --seed S, --metric name   Monte Carlo settings (autocap simulate, autocap report)',
+    '  --config file     gateway commands: the config (default ./autocap.yaml, else built from what runs locally)',
     '  -h, --help        help for a command: autocap tco --help',
   ].join('\n');
 }
@@ -42,6 +43,13 @@ function parse(argv: readonly string[]) {
         draws: { type: 'string' },
         seed: { type: 'string' },
         metric: { type: 'string' },
+        config: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        name: { type: 'string' },
+        models: { type: 'string' },
+        'expires-in-days': { type: 'string' },
+        format: { type: 'string' },
       },
     });
   } catch (error) {
@@ -73,6 +81,15 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         draws: values.draws,
         seed: values.seed,
         metric: values.metric,
+        flags: {
+          config: values.config,
+          host: values.host,
+          port: values.port,
+          name: values.name,
+          models: values.models,
+          'expires-in-days': values['expires-in-days'],
+          format: values.format,
+        },
       },
       io,
     );

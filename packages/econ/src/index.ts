@@ -50,8 +50,20 @@ export type { Issue, IssueCode, Result } from './result.js';
 export type { RooflineInputs, RooflineOutput } from './roofline/roofline.js';
 export { computeRoofline, precisionFor, roofline } from './roofline/roofline.js';
 export type { RooflineScenario } from './roofline/roofline-scenario.js';
-export type { Schema, SchemaKind } from './schema/schema.js';
-export { validate } from './schema/schema.js';
+export type { NumberOptions, Parsed, Schema, SchemaKind } from './schema/schema.js';
+export {
+  array,
+  boolean,
+  choice,
+  INVALID,
+  issue,
+  number,
+  object,
+  optional,
+  string,
+  validate,
+} from './schema/schema.js';
+export { closestMatch } from './schema/suggest.js';
 export type { Distribution, DistributionName } from './simulate/distributions.js';
 export type { SimulationKernel } from './simulate/kernel.js';
 export { Random } from './simulate/random.js';
@@ -60,6 +72,7 @@ export { simulate } from './simulate/simulate.js';
 export type { MetricSummary } from './simulate/statistics.js';
 export type { OpexBreakdown, TcoInputs, TcoOutput } from './tco/tco.js';
 export { computeTco, HOURS_PER_YEAR, tco } from './tco/tco.js';
-export type { TcoScenario } from './tco/tco-scenario.js';
+export type { FinanceInput, FleetInput, TcoScenario } from './tco/tco-scenario.js';
+export { financeSchema, fleetSchema, tcoSchema } from './tco/tco-scenario.js';
 export type { ViabilityInputs, ViabilityOutput, ViabilityScenario } from './viability/viability.js';
 export { computeViability, viability } from './viability/viability.js';

@@ -10,6 +10,8 @@ export interface CommandArgs {
   readonly draws?: string | undefined;
   readonly seed?: string | undefined;
   readonly metric?: string | undefined;
+  /** Gateway commands' string flags: config, host, port, name, models, expires-in-days, format. */
+  readonly flags?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface Command {

@@ -12,9 +12,14 @@ import { buildoutCommand } from './buildout.js';
 import type { Command } from './command.js';
 import { depreciationCommand } from './depreciation.js';
 import { financeCommand } from './finance.js';
+import { configCommand } from './gateway/config.js';
+import { keysCommand } from './gateway/keys.js';
+import { ledgerCommand } from './gateway/ledger.js';
+import { serveCommand } from './gateway/serve.js';
 import { hardwareCommand } from './hardware.js';
 import { priceTrendCommand } from './price-trend.js';
 import { rentVsOwnCommand } from './rent-vs-own.js';
+import { reportCommand } from './report.js';
 import { rooflineCommand } from './roofline.js';
 import { simulateCommand } from './simulate.js';
 import { tcoCommand } from './tco.js';
@@ -32,4 +37,9 @@ export const commands: readonly Command[] = [
   financeCommand,
   buildoutCommand,
   simulateCommand([roofline, tco, priceTrend, viability, depreciation, rentVsOwn, finance, buildout]),
+  reportCommand,
+  serveCommand,
+  keysCommand,
+  ledgerCommand,
+  configCommand,
 ];

@@ -1,0 +1,28 @@
+/** Shared by every gateway command: find and load the config, or fail with exit code 2. */
+import type { GatewayConfig } from '@autocap/gateway';
+import { CliError } from '../../cli-error.js';
+import type { Io } from '../../io.js';
+import type { CommandArgs } from '../command.js';
+
+export async function loadGatewayConfig(
+  args: CommandArgs,
+  io: Io,
+  options: { discover: boolean },
+): Promise<GatewayConfig> {
+  const gateway = await import('@autocap/gateway');
+  const result = await gateway.loadConfig({
+    path: args.flags?.['config'],
+    cwd: process.cwd(),
+    env: process.env,
+    ...(options.discover ? {} : { discover: async () => [] }),
+  });
+  if (!result.ok) {
+    const plural = result.errors.length === 1 ? 'problem' : `${result.errors.length} problems`;
+    throw new CliError(
+      `${args.flags?.['config'] ?? 'the gateway config'}: ${plural}\n${result.errors.map((text) => `  - ${text}`).join('\n')}`,
+      'E_SCENARIO',
+    );
+  }
+  for (const notice of result.notices) io.stderr(`${notice}\n`);
+  return result.config;
+}

@@ -1,0 +1,28 @@
+/** What request handlers share: configuration, upstreams, the ledger, and injected time and chance. */
+import type { Authenticator } from '../auth/keys.js';
+import type { GatewayConfig } from '../config/config.js';
+import type { Logger } from '../ops/logger.js';
+import type { GatewayMetrics } from '../ops/metrics.js';
+import type { Upstream } from '../routing/failover.js';
+import type { GatewayStore, LedgerEntryInput } from '../store/store.js';
+
+export interface LedgerSink {
+  /** Resolves once the entry is durably committed. */
+  write(entry: LedgerEntryInput): Promise<void>;
+  readonly depth: number;
+}
+
+export interface GatewayRuntime {
+  readonly config: GatewayConfig;
+  readonly upstreams: ReadonlyMap<string, Upstream>;
+  readonly store: GatewayStore;
+  readonly ledger: LedgerSink;
+  readonly auth: Authenticator;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** False once draining has begun. */
+  ready(): boolean;
+}

@@ -1,0 +1,11 @@
+/** @autocap/gateway: the owned layer. */
+
+export { hashKey, newVirtualKey } from './auth/keys.js';
+export type { GatewayConfig, ModelConfig } from './config/config.js';
+export { renderDefaultConfigYaml } from './config/discover.js';
+export { loadConfig } from './config/load-config.js';
+export { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
+export { exportLedger } from './ledger/ledger-export.js';
+export { type RunningGateway, startGateway } from './server/node-server.js';
+export { openSqliteStore } from './store/sqlite/sqlite-store.js';
+export type { GatewayStore, LedgerEntry, VerifyResult, VirtualKeyRecord } from './store/store.js';

@@ -1,0 +1,142 @@
+/**
+ * Prometheus metrics in the text exposition format, without a client library: a counter or
+ * histogram update on the hot path is a Map lookup and an add. Label values are escaped once,
+ * when a series is first seen.
+ */
+
+type Labels = Readonly<Record<string, string>>;
+
+function seriesKey(labels: Labels): string {
+  const parts = Object.keys(labels)
+    .sort()
+    .map((name) => `${name}="${escapeLabel(labels[name] ?? '')}"`);
+  return parts.length > 0 ? `{${parts.join(',')}}` : '';
+}
+
+const escapeLabel = (value: string): string =>
+  value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+
+interface Family {
+  readonly name: string;
+  readonly help: string;
+  render(lines: string[]): void;
+}
+
+export class Counter implements Family {
+  private readonly series = new Map<string, number>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+  inc(labels: Labels, value = 1): void {
+    const key = seriesKey(labels);
+    this.series.set(key, (this.series.get(key) ?? 0) + value);
+  }
+  value(labels: Labels): number {
+    return this.series.get(seriesKey(labels)) ?? 0;
+  }
+  render(lines: string[]): void {
+    lines.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`);
+    for (const [key, value] of this.series) lines.push(`${this.name}${key} ${value}`);
+  }
+}
+
+export class Histogram implements Family {
+  private readonly series = new Map<string, { counts: Float64Array; sum: number; count: number }>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly buckets: readonly number[],
+  ) {}
+  observe(labels: Labels, value: number): void {
+    const key = seriesKey(labels);
+    let entry = this.series.get(key);
+    if (!entry) {
+      entry = { counts: new Float64Array(this.buckets.length), sum: 0, count: 0 };
+      this.series.set(key, entry);
+    }
+    for (let i = 0; i < this.buckets.length; i++) {
+      if (value <= (this.buckets[i] as number)) entry.counts[i] = (entry.counts[i] as number) + 1;
+    }
+    entry.sum += value;
+    entry.count++;
+  }
+  render(lines: string[]): void {
+    lines.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`);
+    for (const [key, entry] of this.series) {
+      const inner = key === '' ? '' : `${key.slice(1, -1)},`;
+      this.buckets.forEach((bound, i) => {
+        lines.push(`${this.name}_bucket{${inner}le="${bound}"} ${entry.counts[i]}`);
+      });
+      lines.push(`${this.name}_bucket{${inner}le="+Inf"} ${entry.count}`);
+      lines.push(`${this.name}_sum${key} ${entry.sum}`, `${this.name}_count${key} ${entry.count}`);
+    }
+  }
+}
+
+/** A value read when scraped (queue depth, circuit state). */
+export class Gauge implements Family {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly read: () => readonly { labels: Labels; value: number }[],
+  ) {}
+  render(lines: string[]): void {
+    lines.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`);
+    for (const { labels, value } of this.read()) lines.push(`${this.name}${seriesKey(labels)} ${value}`);
+  }
+}
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+/** Everything the gateway exports. */
+export class GatewayMetrics {
+  readonly requests = new Counter(
+    'autocap_requests_total',
+    'Client requests by model asked, status code and route.',
+  );
+  readonly attempts = new Counter(
+    'autocap_upstream_attempts_total',
+    'Upstream attempts by model served and outcome (ok, or the error kind).',
+  );
+  readonly tokens = new Counter(
+    'autocap_tokens_total',
+    'Tokens by model served and kind (input, cached_input, output, reasoning).',
+  );
+  readonly costUsd = new Counter('autocap_cost_usd_total', 'Cost in USD by model served and ownership.');
+  readonly latency = new Histogram(
+    'autocap_request_duration_seconds',
+    'Whole-request latency through the gateway, by model asked.',
+    LATENCY_BUCKETS,
+  );
+  readonly ttft = new Histogram(
+    'autocap_time_to_first_token_seconds',
+    'Time to the first streamed token, by model served.',
+    LATENCY_BUCKETS,
+  );
+  readonly upstreamErrors = new Counter(
+    'autocap_upstream_errors_total',
+    'Upstream failures by model and error kind.',
+  );
+  private readonly gauges: Gauge[] = [];
+
+  addGauge(gauge: Gauge): void {
+    this.gauges.push(gauge);
+  }
+
+  render(): string {
+    const lines: string[] = [];
+    const families: Family[] = [
+      this.requests,
+      this.attempts,
+      this.tokens,
+      this.costUsd,
+      this.latency,
+      this.ttft,
+      this.upstreamErrors,
+      ...this.gauges,
+    ];
+    for (const family of families) family.render(lines);
+    return `${lines.join('\n')}\n`;
+  }
+}

@@ -1,0 +1,367 @@
+/**
+ * The ledger's hash-chain format, version 1. `autocap ledger verify` and external auditors
+ * recompute it from an export, so it is frozen: a change means a new version tag (and a column
+ * recording each entry's version), never an edit of this one.
+ *
+ *   hash = lowercase hex SHA-256 of the UTF-8 bytes of
+ *          ["autocap-ledger-v1",<prevHash>,<chainId>,<seq>,<content>]     (no whitespace)
+ *
+ * - prevHash: the previous entry's hash in the same chain, '' for seq 1. chainId: a string. seq: an
+ *   integer >= 1. They are framed as a JSON array rather than concatenated, because plain
+ *   concatenation is ambiguous (chain "a" seq 12 and chain "a1" seq 2 would hash alike).
+ * - content: a JSON object with exactly the keys of LEDGER_HASH_FIELDS, in that order (a fixed,
+ *   written-out order, not sorted and not the object's own key order).
+ * - strings: as ECMAScript JSON.stringify writes them, which is RFC 8785 §3.2.2.2: `"` and `\`
+ *   escaped, U+0008/9/A/C/D as \b \t \n \f \r, other U+0000..U+001F as \u00xx (lowercase hex),
+ *   everything else literal. Strings must be well-formed UTF-16 (no lone surrogate), because the
+ *   database stores UTF-8 and could not give such a string back.
+ * - numbers: finite only, as ECMAScript Number::toString writes them (RFC 8785 §3.2.2.3): the
+ *   shortest digits that round-trip, exponent form from 1e21 ("1e+21") and below 1e-6 ("1e-7"),
+ *   and -0 as 0. Count fields (kind 'integer') must be integers.
+ * - booleans: true / false. Nullable fields: null when absent.
+ * - metadata: a JSON object of string values, keys sorted by UTF-16 code units (RFC 8785 §3.2.3).
+ * - rawUsage: the JSON string of the stored text, not re-parsed; or null.
+ *
+ * Any language with SHA-256 and an RFC 8785 number formatter can recompute a hash from an export.
+ */
+import { createHash } from 'node:crypto';
+import type { ChainHead, LedgerEntry, LedgerEntryInput, VerifyResult } from './store.js';
+
+export const LEDGER_HASH_FORMAT = 'autocap-ledger-v1';
+
+type FieldKind =
+  | 'string'
+  | 'nullable-string'
+  | 'integer'
+  | 'nullable-integer'
+  | 'number'
+  | 'nullable-number'
+  | 'boolean'
+  | 'status'
+  | 'metadata';
+
+type FieldList = readonly (readonly [keyof LedgerEntryInput, FieldKind])[];
+type Unlisted<T extends FieldList> = Exclude<keyof LedgerEntryInput, T[number][0]>;
+
+/**
+ * Returns the list unchanged; fails to compile when a field of LedgerEntryInput is not listed, so a
+ * new field cannot silently stay outside the hash (adding it is a format change: see above).
+ */
+function everyField<const T extends FieldList>(
+  fields: T & ([Unlisted<T>] extends [never] ? unknown : { notHashed: Unlisted<T> }),
+): T {
+  return fields;
+}
+
+/** The hashed fields of an entry, in hash order, with the kind that decides their encoding. */
+export const LEDGER_HASH_FIELDS = everyField([
+  ['id', 'string'],
+  ['requestId', 'string'],
+  ['attempt', 'integer'],
+  ['startedAtMs', 'integer'],
+  ['keyId', 'string'],
+  ['modelRequested', 'string'],
+  ['modelServed', 'string'],
+  ['provider', 'string'],
+  ['owned', 'boolean'],
+  ['inputTokens', 'integer'],
+  ['cachedInputTokens', 'integer'],
+  ['outputTokens', 'integer'],
+  ['reasoningTokens', 'integer'],
+  ['estimated', 'boolean'],
+  ['costUsd', 'number'],
+  ['latencyMs', 'number'],
+  ['ttftMs', 'nullable-number'],
+  ['status', 'status'],
+  ['errorClass', 'nullable-string'],
+  ['upstreamStatus', 'nullable-integer'],
+  ['streamed', 'boolean'],
+  ['metadata', 'metadata'],
+  ['rawUsage', 'nullable-string'],
+]);
+
+/** An entry that cannot be hashed (and so cannot be stored): names the entry and the field. */
+export class InvalidLedgerEntryError extends TypeError {
+  override readonly name = 'InvalidLedgerEntryError';
+  constructor(
+    readonly entryId: string,
+    readonly field: string,
+    expected: string,
+    value: unknown,
+  ) {
+    super(`ledger entry ${JSON.stringify(entryId)}: ${field} must be ${expected}, got ${describe(value)}`);
+  }
+}
+
+/** The canonical JSON text of an entry's content (the `<content>` above). Throws InvalidLedgerEntryError. */
+export function canonicalizeEntry(entry: LedgerEntryInput): string {
+  const entryId = typeof entry.id === 'string' ? entry.id : '?';
+  let text = '{';
+  for (const [field, kind] of LEDGER_HASH_FIELDS) {
+    if (text.length > 1) text += ',';
+    text += `"${field}":${encodeValue(entry[field], kind, { entryId, field })}`;
+  }
+  return `${text}}`;
+}
+
+/** The exact text whose SHA-256 is the entry's hash. */
+export function hashPreimage(
+  prevHash: string,
+  chainId: string,
+  seq: number,
+  entry: LedgerEntryInput,
+): string {
+  const entryId = typeof entry.id === 'string' ? entry.id : '?';
+  if (prevHash !== '' && !/^[0-9a-f]{64}$/.test(prevHash)) {
+    throw new InvalidLedgerEntryError(entryId, 'prevHash', "'' or 64 lowercase hex digits", prevHash);
+  }
+  if (chainId === '') throw new InvalidLedgerEntryError(entryId, 'chainId', 'a non-empty string', chainId);
+  const chain = encodeString(chainId, { entryId, field: 'chainId' });
+  if (!Number.isSafeInteger(seq) || seq < 1) {
+    throw new InvalidLedgerEntryError(entryId, 'seq', 'an integer >= 1', seq);
+  }
+  const content = canonicalizeEntry(entry);
+  return `["${LEDGER_HASH_FORMAT}","${prevHash}",${chain},${seq},${content}]`;
+}
+
+/** Lowercase hex SHA-256 of hashPreimage(...). */
+export function hashEntry(prevHash: string, chainId: string, seq: number, entry: LedgerEntryInput): string {
+  return createHash('sha256')
+    .update(hashPreimage(prevHash, chainId, seq, entry), 'utf8')
+    .digest('hex');
+}
+
+interface FieldContext {
+  readonly entryId: string;
+  readonly field: string;
+}
+
+function encodeValue(value: unknown, kind: FieldKind, context: FieldContext): string {
+  switch (kind) {
+    case 'string':
+      return encodeString(value, context);
+    case 'nullable-string':
+      return value === null ? 'null' : encodeString(value, context);
+    case 'integer':
+      return encodeNumber(value, true, context);
+    case 'nullable-integer':
+      return value === null ? 'null' : encodeNumber(value, true, context);
+    case 'number':
+      return encodeNumber(value, false, context);
+    case 'nullable-number':
+      return value === null ? 'null' : encodeNumber(value, false, context);
+    case 'boolean':
+      if (typeof value !== 'boolean') throw invalid(context, 'a boolean', value);
+      return value ? 'true' : 'false';
+    case 'status':
+      if (value !== 'ok' && value !== 'error' && value !== 'client_disconnected') {
+        throw invalid(context, "'ok', 'error' or 'client_disconnected'", value);
+      }
+      return `"${value}"`;
+    case 'metadata':
+      return encodeMetadata(value, context);
+  }
+}
+
+// With the u flag a surrogate pair is one code point, so this matches only lone surrogates.
+const loneSurrogate = /[\uD800-\uDFFF]/u;
+
+function encodeString(value: unknown, context: FieldContext): string {
+  if (typeof value !== 'string') throw invalid(context, 'a string', value);
+  if (loneSurrogate.test(value)) throw invalid(context, 'well-formed UTF-16 (no lone surrogate)', value);
+  return JSON.stringify(value);
+}
+
+function encodeNumber(value: unknown, integer: boolean, context: FieldContext): string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(context, 'a finite number', value);
+  if (integer && !Number.isSafeInteger(value)) throw invalid(context, 'an integer', value);
+  // String(-0) is already "0"; Number::toString is the RFC 8785 form.
+  return String(value);
+}
+
+function encodeMetadata(value: unknown, context: FieldContext): string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalid(context, 'an object of strings', value);
+  }
+  const pairs: [string, unknown][] = Object.entries(value);
+  // `<` on strings compares UTF-16 code units, the order RFC 8785 requires.
+  pairs.sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+  let text = '{';
+  for (const [key, item] of pairs) {
+    if (text.length > 1) text += ',';
+    const keyContext = { entryId: context.entryId, field: `${context.field}[${JSON.stringify(key)}]` };
+    text += `${encodeString(key, keyContext)}:${encodeString(item, keyContext)}`;
+  }
+  return `${text}}`;
+}
+
+function invalid(context: FieldContext, expected: string, value: unknown): InvalidLedgerEntryError {
+  return new InvalidLedgerEntryError(context.entryId, context.field, expected, value);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return value.length > 40 ? 'a long string' : JSON.stringify(value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
+type VerifyFailure = Extract<VerifyResult, { ok: false }>;
+
+/**
+ * Checks a stream of entries in (chainId, seq) order, one at a time (constant memory), so every
+ * backend's verifyLedger and an auditor's check of a JSONL export share one definition of "intact".
+ * Reports the first problem: `altered` (an entry's hash does not match its content, or disagrees
+ * with a recorded or expected head), `missing` (a seq gap, a prevHash that is not the previous
+ * entry's hash, or a chain that ends before its head), `reordered` (a seq or chain out of order).
+ */
+export class LedgerChainVerifier {
+  private readonly expectedHeads: ReadonlyMap<string, ChainHead>;
+  private readonly recordedHeads: ReadonlyMap<string, ChainHead> | null;
+  private readonly seenChains = new Set<string>();
+  private chainId: string | null = null;
+  private lastSeq = 0;
+  private lastHash = '';
+  private lastId = '';
+  private entries = 0;
+  private failure: VerifyFailure | null = null;
+
+  /**
+   * @param options.expectedHeads heads kept outside the store: the chain must contain them.
+   * @param options.recordedHeads heads the store itself recorded: each chain must end exactly there.
+   */
+  constructor(options: { expectedHeads?: readonly ChainHead[]; recordedHeads?: readonly ChainHead[] } = {}) {
+    this.expectedHeads = new Map((options.expectedHeads ?? []).map((head) => [head.chainId, head]));
+    this.recordedHeads = options.recordedHeads
+      ? new Map(options.recordedHeads.map((head) => [head.chainId, head]))
+      : null;
+  }
+
+  /** Checks the next entry. Returns the first problem found so far (then stop feeding), or null. */
+  push(entry: LedgerEntry): VerifyFailure | null {
+    if (this.failure) return this.failure;
+    this.failure = this.check(entry);
+    return this.failure;
+  }
+
+  /** Ends the stream: checks the last chain's end, and chains that have heads but no entries. */
+  finish(): VerifyResult {
+    if (this.failure) return this.failure;
+    this.failure = this.endChain();
+    if (this.failure) return this.failure;
+    const heads = [...this.expectedHeads.values(), ...(this.recordedHeads?.values() ?? [])];
+    for (const head of heads) {
+      if (this.seenChains.has(head.chainId)) continue;
+      return fail(
+        { chainId: head.chainId, seq: 1, entryId: null },
+        'missing',
+        `chain has a head at seq ${head.seq} but no entries`,
+      );
+    }
+    return { ok: true, entries: this.entries, chains: this.seenChains.size };
+  }
+
+  private check(entry: LedgerEntry): VerifyFailure | null {
+    const { chainId, seq, id } = entry;
+    const at: Position = { chainId, seq, entryId: id };
+    if (chainId !== this.chainId) {
+      const ended = this.endChain();
+      if (ended) return ended;
+      if (this.seenChains.has(chainId)) {
+        return fail(at, 'reordered', 'chain appears again after another chain');
+      }
+      this.seenChains.add(chainId);
+      this.chainId = chainId;
+      this.lastSeq = 0;
+      this.lastHash = '';
+    }
+    const expectedSeq = this.lastSeq + 1;
+    if (seq < expectedSeq) {
+      return fail(at, 'reordered', `seq ${seq} comes after seq ${this.lastSeq}`);
+    }
+    if (seq > expectedSeq) {
+      const range =
+        seq - 1 === expectedSeq ? `entry ${expectedSeq} is` : `entries ${expectedSeq}..${seq - 1} are`;
+      return fail(
+        { chainId, seq: expectedSeq, entryId: null },
+        'missing',
+        `${range} missing (next present: seq ${seq}, id ${id})`,
+      );
+    }
+    let recomputed: string;
+    try {
+      recomputed = hashEntry(entry.prevHash, chainId, seq, entry);
+    } catch (error) {
+      return fail(at, 'altered', `entry cannot be hashed: ${errorMessage(error)}`);
+    }
+    if (recomputed !== entry.hash) {
+      return fail(at, 'altered', 'stored hash does not match the entry content');
+    }
+    if (entry.prevHash !== this.lastHash) {
+      const message =
+        seq === 1
+          ? 'the first entry has a prevHash'
+          : `prevHash is not the hash of seq ${seq - 1} (id ${this.lastId}): that entry was replaced ` +
+            'and re-hashed, or entries between them were removed and renumbered';
+      return fail(at, 'missing', message);
+    }
+    const recorded = this.recordedHeads?.get(chainId);
+    if (this.recordedHeads && (!recorded || seq > recorded.seq)) {
+      return fail(at, 'altered', 'entry lies beyond the head the store recorded on append');
+    }
+    if (recorded && seq === recorded.seq && entry.hash !== recorded.hash) {
+      return fail(at, 'altered', 'entry does not match the head the store recorded on append');
+    }
+    const expected = this.expectedHeads.get(chainId);
+    if (expected && seq === expected.seq && entry.hash !== expected.hash) {
+      return fail(at, 'altered', 'entry does not match the expected head: the chain was rewritten');
+    }
+    this.entries += 1;
+    this.lastSeq = seq;
+    this.lastHash = entry.hash;
+    this.lastId = id;
+    return null;
+  }
+
+  private endChain(): VerifyFailure | null {
+    const chainId = this.chainId;
+    if (chainId === null) return null;
+    for (const [head, source] of [
+      [this.recordedHeads?.get(chainId), 'the head the store recorded on append'],
+      [this.expectedHeads.get(chainId), 'the expected head'],
+    ] as const) {
+      if (head && head.seq > this.lastSeq) {
+        return fail(
+          { chainId, seq: this.lastSeq + 1, entryId: null },
+          'missing',
+          `chain ends at seq ${this.lastSeq} but ${source} is seq ${head.seq}: the newest entries were removed`,
+        );
+      }
+    }
+    return null;
+  }
+}
+
+interface Position {
+  readonly chainId: string;
+  readonly seq: number;
+  readonly entryId: string | null;
+}
+
+function fail(at: Position, problem: VerifyFailure['problem'], detail: string): VerifyFailure {
+  const { chainId, seq, entryId } = at;
+  const entry = entryId === null ? '' : ` (id ${entryId})`;
+  return {
+    ok: false,
+    chainId,
+    seq,
+    entryId,
+    problem,
+    message: `chain ${chainId} seq ${seq}${entry}: ${detail}`,
+  };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,183 @@
+/**
+ * Rows of the SQLite store and their mapping to store records. Readers are strict: a column that
+ * holds the wrong type (a hand-edited file) throws instead of passing a wrong value on.
+ */
+import type { ChainHead, LedgerEntry, VerifyResult, VirtualKeyRecord } from '../store.js';
+
+export type SqlValue = string | number | bigint | Buffer | null;
+type LedgerColumn = (typeof LEDGER_COLUMNS)[number];
+export type LedgerRow = Record<LedgerColumn, SqlValue>;
+export type KeyRow = Record<
+  'id' | 'hash' | 'name' | 'created_at_ms' | 'expires_at_ms' | 'allowed_models' | 'revoked',
+  SqlValue
+>;
+export type HeadRow = Record<'chain_id' | 'seq' | 'hash', SqlValue>;
+
+// biome-ignore format: one column list, read as a table
+export const LEDGER_COLUMNS = [
+  'chain_id', 'seq', 'id', 'request_id', 'attempt', 'started_at_ms', 'key_id', 'model_requested',
+  'model_served', 'provider', 'owned', 'input_tokens', 'cached_input_tokens', 'output_tokens',
+  'reasoning_tokens', 'estimated', 'cost_usd', 'latency_ms', 'ttft_ms', 'status', 'error_class',
+  'upstream_status', 'streamed', 'metadata', 'raw_usage', 'prev_hash', 'hash',
+] as const;
+export const SELECT_LEDGER = `SELECT ${LEDGER_COLUMNS.join(', ')} FROM ledger`;
+export const SELECT_HEADS = 'SELECT chain_id, seq, hash FROM chain_heads ORDER BY chain_id';
+
+export function toLedgerRow(entry: LedgerEntry): LedgerRow {
+  return {
+    chain_id: entry.chainId,
+    seq: entry.seq,
+    id: entry.id,
+    request_id: entry.requestId,
+    attempt: entry.attempt,
+    started_at_ms: entry.startedAtMs,
+    key_id: entry.keyId,
+    model_requested: entry.modelRequested,
+    model_served: entry.modelServed,
+    provider: entry.provider,
+    owned: entry.owned ? 1 : 0,
+    input_tokens: entry.inputTokens,
+    cached_input_tokens: entry.cachedInputTokens,
+    output_tokens: entry.outputTokens,
+    reasoning_tokens: entry.reasoningTokens,
+    estimated: entry.estimated ? 1 : 0,
+    cost_usd: entry.costUsd,
+    latency_ms: entry.latencyMs,
+    ttft_ms: entry.ttftMs,
+    status: entry.status,
+    error_class: entry.errorClass,
+    upstream_status: entry.upstreamStatus,
+    streamed: entry.streamed ? 1 : 0,
+    metadata: JSON.stringify(entry.metadata),
+    raw_usage: entry.rawUsage,
+    prev_hash: entry.prevHash,
+    hash: entry.hash,
+  };
+}
+
+export function toLedgerEntry(row: LedgerRow): LedgerEntry {
+  const status = readText(row, 'status');
+  if (status !== 'ok' && status !== 'error' && status !== 'client_disconnected') {
+    throw new Error(`ledger row has an unknown status ${JSON.stringify(status)}`);
+  }
+  return {
+    chainId: readText(row, 'chain_id'),
+    seq: readNumber(row, 'seq'),
+    id: readText(row, 'id'),
+    requestId: readText(row, 'request_id'),
+    attempt: readNumber(row, 'attempt'),
+    startedAtMs: readNumber(row, 'started_at_ms'),
+    keyId: readText(row, 'key_id'),
+    modelRequested: readText(row, 'model_requested'),
+    modelServed: readText(row, 'model_served'),
+    provider: readText(row, 'provider'),
+    owned: readBoolean(row, 'owned'),
+    inputTokens: readNumber(row, 'input_tokens'),
+    cachedInputTokens: readNumber(row, 'cached_input_tokens'),
+    outputTokens: readNumber(row, 'output_tokens'),
+    reasoningTokens: readNumber(row, 'reasoning_tokens'),
+    estimated: readBoolean(row, 'estimated'),
+    costUsd: readNumber(row, 'cost_usd'),
+    latencyMs: readNumber(row, 'latency_ms'),
+    ttftMs: row.ttft_ms === null ? null : readNumber(row, 'ttft_ms'),
+    status,
+    errorClass: row.error_class === null ? null : readText(row, 'error_class'),
+    upstreamStatus: row.upstream_status === null ? null : readNumber(row, 'upstream_status'),
+    streamed: readBoolean(row, 'streamed'),
+    metadata: parseMetadata(readText(row, 'metadata')),
+    rawUsage: row.raw_usage === null ? null : readText(row, 'raw_usage'),
+    prevHash: readText(row, 'prev_hash'),
+    hash: readText(row, 'hash'),
+  };
+}
+
+/** Verify reports a row it cannot even read (a tampered column type) instead of throwing. */
+export function readForVerify(row: LedgerRow): LedgerEntry | Extract<VerifyResult, { ok: false }> {
+  try {
+    return toLedgerEntry(row);
+  } catch (error) {
+    const chainId = String(row.chain_id);
+    const seq = Number(row.seq);
+    const entryId = typeof row.id === 'string' ? row.id : null;
+    const detail = error instanceof Error ? error.message : String(error);
+    const message = `chain ${chainId} seq ${seq} (id ${entryId}): entry cannot be read: ${detail}`;
+    return { ok: false, chainId, seq, entryId, problem: 'altered', message };
+  }
+}
+
+export function toChainHead(row: HeadRow): ChainHead {
+  return { chainId: readText(row, 'chain_id'), seq: readNumber(row, 'seq'), hash: readText(row, 'hash') };
+}
+
+export function toKeyRecord(row: KeyRow): VirtualKeyRecord {
+  return {
+    id: readText(row, 'id'),
+    hash: readText(row, 'hash'),
+    name: readText(row, 'name'),
+    createdAtMs: readNumber(row, 'created_at_ms'),
+    expiresAtMs: row.expires_at_ms === null ? null : readNumber(row, 'expires_at_ms'),
+    allowedModels: row.allowed_models === null ? null : parseStringArray(readText(row, 'allowed_models')),
+    revoked: readBoolean(row, 'revoked'),
+  };
+}
+
+export function readText<Column extends string>(row: Record<Column, SqlValue>, column: Column): string {
+  const value = row[column];
+  if (typeof value !== 'string') throw new Error(`column ${column} holds ${typeof value}, expected text`);
+  return value;
+}
+
+export function readNumber<Column extends string>(row: Record<Column, SqlValue>, column: Column): number {
+  const value = row[column];
+  if (typeof value !== 'number') throw new Error(`column ${column} holds ${typeof value}, expected a number`);
+  return value;
+}
+
+export function readBoolean<Column extends string>(row: Record<Column, SqlValue>, column: Column): boolean {
+  const value = row[column];
+  if (value !== 0 && value !== 1) throw new Error(`column ${column} holds ${String(value)}, expected 0 or 1`);
+  return value === 1;
+}
+
+function parseMetadata(text: string): Readonly<Record<string, string>> {
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error('column metadata is not a JSON object');
+  }
+  const pairs: [string, unknown][] = Object.entries(parsed);
+  const strings: [string, string][] = [];
+  for (const [key, value] of pairs) {
+    if (typeof value !== 'string') throw new Error(`metadata ${JSON.stringify(key)} is not a string`);
+    strings.push([key, value]);
+  }
+  // fromEntries defines properties, so a `__proto__` key stays a plain key.
+  return Object.fromEntries(strings);
+}
+
+function parseStringArray(text: string): readonly string[] {
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed) || !parsed.every((item): item is string => typeof item === 'string')) {
+    throw new Error('column allowed_models is not a JSON array of strings');
+  }
+  return parsed;
+}
+
+/** Opaque to callers: base64url of [chainId, seq]. */
+export function encodeCursor(entry: LedgerEntry): string {
+  return Buffer.from(JSON.stringify([entry.chainId, entry.seq]), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { chainId: string; seq: number } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = null;
+  }
+  if (Array.isArray(parsed) && parsed.length === 2) {
+    const [chainId, seq]: unknown[] = parsed;
+    if (typeof chainId === 'string' && typeof seq === 'number' && Number.isSafeInteger(seq))
+      return { chainId, seq };
+  }
+  throw new Error('invalid ledger cursor: pass the nextCursor of a previous page unchanged');
+}
