@@ -208,7 +208,7 @@ export function object<T extends object>(
       }
       let valid = true;
       for (const key of Object.keys(input)) {
-        if (key in fields) continue;
+        if (Object.hasOwn(fields, key)) continue;
         const hint = closestMatch(key, keys);
         issues.push({
           code: 'unknown_field',

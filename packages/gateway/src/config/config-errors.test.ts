@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${ENV}` references are the literal text under test.
 import { describe, expect, it } from 'vitest';
 import { redactSecrets } from './load-config.js';
+import { findFallbackCycles } from './resolve-config.js';
 import { config, ENV, errors, MASTER, OPENAI, VALID, withModel } from './test-helpers.js';
 
 describe('parseConfigText: errors name the field and the fix', () => {
@@ -216,6 +217,24 @@ describe('parseConfigText: errors name the field and the fix', () => {
       'models.0.fallbacks make a cycle: a -> b -> c -> a; remove one of these fallbacks',
     );
     expect(found.filter((message) => message.includes('cycle'))).toHaveLength(1);
+  });
+
+  it('finds each separate cycle, including two models pointing at each other', () => {
+    expect(
+      findFallbackCycles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['a']],
+          ['c', ['d']],
+          ['d', ['e']],
+          ['e', ['c', 'a']],
+          ['f', []],
+        ]),
+      ),
+    ).toEqual([
+      ['a', 'b', 'a'],
+      ['c', 'd', 'e', 'c'],
+    ]);
   });
 
   it('accepts a fallback graph that branches and rejoins without a cycle', () => {

@@ -221,8 +221,10 @@ async function masterKey(
   };
 }
 
-/** Text from outside (a server's model ids) that must not be read as `${ENV}` references. */
-// A function replacement: in a replacement string `$$` would itself collapse to `$`.
+/**
+ * Text from outside (a server's model ids) that must not be read as `${ENV}` references. The
+ * replacement is a function because in a replacement string `$$` would itself collapse to `$`.
+ */
 const literal = (text: string): string => text.replaceAll('${', () => '$${');
 
 /** Client-facing names: no whitespace, not the reserved `auto`, unique across servers. */
@@ -291,7 +293,7 @@ export async function buildEmbeddedDefault(options: {
   if (models.length === 0)
     notices.push('No model found: the gateway starts, but serves no model until you add one.');
   notices.push(
-    'To add models, fallbacks or prices, save this configuration as autocap.yaml and edit it (every field: docs/configuration.md).',
+    'To add models, fallbacks or prices: `autocap config show > autocap.yaml`, then edit it (every field: docs/configuration.md).',
   );
 
   const key = await masterKey(options.cwd, options.env, options.readOnly);

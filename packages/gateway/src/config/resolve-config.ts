@@ -174,7 +174,10 @@ function priceModel(
   return undefined;
 }
 
-/** Every cycle in the fallback graph, each once, as `a -> b -> a` paths. */
+/**
+ * Cycles in the fallback graph as `a -> b -> a` paths, from a depth-first walk: at least one in
+ * every circular group of models, each reported once.
+ */
 export function findFallbackCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   const cycles: string[][] = [];
   const seen = new Set<string>();

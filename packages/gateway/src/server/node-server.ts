@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { GatewayConfig } from '../config/config.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../gateway.js';
 import { sendJson } from '../http/handle-request.js';
+import { preloadTokenizer } from '../metering/estimate-tokens.js';
 
 export interface RunningGateway {
   readonly gateway: Gateway;
@@ -66,6 +67,10 @@ export async function startGateway(
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
+  // Token counting (for streams without usage) loads its tables now, not on a request's path.
+  preloadTokenizer().catch((error: unknown) =>
+    logger.warn('tokenizer unavailable', { error: String(error) }),
+  );
   logger.info('listening', { url, models: config.models.map((model) => model.name), config: config.source });
 
   let stopping: Promise<void> | null = null;

@@ -22,10 +22,13 @@ export const configCommand: Command = {
     if (rest.length > 0 || (action !== 'check' && action !== 'show')) {
       throw new CliError('Usage: autocap config check|show [--config autocap.yaml]', 'E_USAGE');
     }
-    const config = await loadGatewayConfig(args, io, { discover: action === 'show' });
+    const config = await loadGatewayConfig(args, io, {
+      discover: action === 'show',
+      readOnly: action === 'check',
+    });
     const gateway = await import('@autocap/gateway');
     if (action === 'show') {
-      io.stdout(gateway.renderDefaultConfigYaml(config));
+      io.stdout(gateway.renderDefaultConfigYaml(config, { cwd: process.cwd() }));
       return 0;
     }
     if (args.json) {

@@ -7,7 +7,7 @@ import type { CommandArgs } from '../command.js';
 export async function loadGatewayConfig(
   args: CommandArgs,
   io: Io,
-  options: { discover: boolean },
+  options: { discover: boolean; readOnly?: boolean },
 ): Promise<GatewayConfig> {
   const gateway = await import('@autocap/gateway');
   const result = await gateway.loadConfig({
@@ -15,11 +15,12 @@ export async function loadGatewayConfig(
     cwd: process.cwd(),
     env: process.env,
     ...(options.discover ? {} : { discover: async () => [] }),
+    ...(options.readOnly ? { readOnly: true } : {}),
   });
   if (!result.ok) {
     const plural = result.errors.length === 1 ? 'problem' : `${result.errors.length} problems`;
     throw new CliError(
-      `${args.flags?.['config'] ?? 'the gateway config'}: ${plural}\n${result.errors.map((text) => `  - ${text}`).join('\n')}`,
+      `${result.source ?? args.flags?.['config'] ?? 'the gateway config'}: ${plural}\n${result.errors.map((text) => `  - ${text}`).join('\n')}`,
       'E_SCENARIO',
     );
   }
