@@ -44,6 +44,7 @@ function parse(argv: readonly string[]) {
         seed: { type: 'string' },
         metric: { type: 'string' },
         config: { type: 'string' },
+        demo: { type: 'boolean', default: false },
         host: { type: 'string' },
         port: { type: 'string' },
         name: { type: 'string' },
@@ -81,6 +82,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         draws: values.draws,
         seed: values.seed,
         metric: values.metric,
+        demo: values.demo,
         flags: {
           config: values.config,
           host: values.host,

@@ -9,3 +9,4 @@ export { exportLedger } from './ledger/ledger-export.js';
 export { type RunningGateway, startGateway } from './server/node-server.js';
 export { openSqliteStore } from './store/sqlite/sqlite-store.js';
 export type { GatewayStore, LedgerEntry, VerifyResult, VirtualKeyRecord } from './store/store.js';
+export { DEMO_MODEL, startDemoUpstream } from './demo/demo-model.js';

@@ -12,6 +12,8 @@ export interface CommandArgs {
   readonly metric?: string | undefined;
   /** Gateway commands' string flags: config, host, port, name, models, expires-in-days, format. */
   readonly flags?: Readonly<Record<string, string | undefined>>;
+  /** `autocap serve --demo`: add the built-in demo model. */
+  readonly demo?: boolean;
 }
 
 export interface Command {

@@ -24,6 +24,7 @@ export async function loadGatewayConfig(
       'E_SCENARIO',
     );
   }
-  for (const notice of result.notices) io.stderr(`${notice}\n`);
+  // What discovery found matters when starting a gateway, not when reading its ledger or keys.
+  if (options.discover) for (const notice of result.notices) io.stderr(`${notice}\n`);
   return result.config;
 }
