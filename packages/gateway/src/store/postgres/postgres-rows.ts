@@ -1,0 +1,214 @@
+/**
+ * Rows of the PostgreSQL store and their mapping to store records. node-postgres returns bigint as
+ * a decimal string (it cannot know the value fits a number), double precision as a number (exact:
+ * PostgreSQL 12+ prints the shortest text that round-trips), boolean as a boolean and text[] as an
+ * array. Readers are strict: a value of the wrong shape throws instead of passing a wrong value on.
+ */
+import type { ChainHead, LedgerEntry, LedgerEntryInput, VerifyResult, VirtualKeyRecord } from '../store.js';
+
+export type PostgresRow = Record<string, unknown>;
+
+type ColumnType = 'text' | 'bigint' | 'boolean' | 'float8';
+
+/** Ledger columns in table order, with the PostgreSQL array type used to insert a batch with unnest. */
+// biome-ignore format: one column list, read as a table
+const LEDGER_COLUMN_TYPES = [
+  ['chain_id', 'text'], ['seq', 'bigint'], ['id', 'text'], ['request_id', 'text'],
+  ['attempt', 'bigint'], ['started_at_ms', 'bigint'], ['key_id', 'text'], ['model_requested', 'text'],
+  ['model_served', 'text'], ['provider', 'text'], ['owned', 'boolean'], ['input_tokens', 'bigint'],
+  ['cached_input_tokens', 'bigint'], ['output_tokens', 'bigint'], ['reasoning_tokens', 'bigint'],
+  ['estimated', 'boolean'], ['cost_usd', 'float8'], ['latency_ms', 'float8'], ['ttft_ms', 'float8'],
+  ['status', 'text'], ['error_class', 'text'], ['upstream_status', 'bigint'], ['streamed', 'boolean'],
+  ['metadata', 'text'], ['raw_usage', 'text'], ['prev_hash', 'text'], ['hash', 'text'],
+] as const satisfies readonly (readonly [string, ColumnType])[];
+
+type LedgerColumn = (typeof LEDGER_COLUMN_TYPES)[number][0];
+type ColumnValue = string | number | boolean | null;
+
+export const LEDGER_COLUMNS: readonly LedgerColumn[] = LEDGER_COLUMN_TYPES.map(([column]) => column);
+
+/** The SELECT list of ledger rows, for `${selectLedger} FROM <table> ...`. */
+export const SELECT_LEDGER_COLUMNS = `SELECT ${LEDGER_COLUMNS.join(', ')}`;
+
+/**
+ * `INSERT INTO <table> (...) SELECT * FROM unnest($1::text[], ...)`: a whole batch in one statement
+ * with one parameter per column, however many entries the batch has.
+ */
+export function insertLedgerSql(table: string): string {
+  const arrays = LEDGER_COLUMN_TYPES.map(([, type], index) => `$${index + 1}::${type}[]`).join(', ');
+  return `INSERT INTO ${table} (${LEDGER_COLUMNS.join(', ')}) SELECT * FROM unnest(${arrays})`;
+}
+
+/** The parameters of insertLedgerSql: one array per column, in column order. */
+export function ledgerColumnArrays(entries: readonly LedgerEntry[]): ColumnValue[][] {
+  const arrays: ColumnValue[][] = LEDGER_COLUMNS.map(() => []);
+  for (const entry of entries) {
+    const values = ledgerValues(entry);
+    for (const [index, value] of values.entries()) arrays[index]?.push(value);
+  }
+  return arrays;
+}
+
+function ledgerValues(entry: LedgerEntry): Record<LedgerColumn, ColumnValue>[LedgerColumn][] {
+  const row: Record<LedgerColumn, ColumnValue> = {
+    chain_id: entry.chainId,
+    seq: entry.seq,
+    id: entry.id,
+    request_id: entry.requestId,
+    attempt: entry.attempt,
+    started_at_ms: entry.startedAtMs,
+    key_id: entry.keyId,
+    model_requested: entry.modelRequested,
+    model_served: entry.modelServed,
+    provider: entry.provider,
+    owned: entry.owned,
+    input_tokens: entry.inputTokens,
+    cached_input_tokens: entry.cachedInputTokens,
+    output_tokens: entry.outputTokens,
+    reasoning_tokens: entry.reasoningTokens,
+    estimated: entry.estimated,
+    cost_usd: entry.costUsd,
+    latency_ms: entry.latencyMs,
+    ttft_ms: entry.ttftMs,
+    status: entry.status,
+    error_class: entry.errorClass,
+    upstream_status: entry.upstreamStatus,
+    streamed: entry.streamed,
+    // The exact text the hash covers is re-derived from the parsed object on read, so any
+    // faithful JSON text works; JSON.stringify escapes U+0000, which PostgreSQL text cannot hold.
+    metadata: JSON.stringify(entry.metadata),
+    raw_usage: entry.rawUsage,
+    prev_hash: entry.prevHash,
+    hash: entry.hash,
+  };
+  return LEDGER_COLUMNS.map((column) => row[column]);
+}
+
+export function toLedgerEntry(row: PostgresRow): LedgerEntry {
+  const status = readText(row, 'status');
+  if (status !== 'ok' && status !== 'error' && status !== 'client_disconnected') {
+    throw new Error(`ledger row has an unknown status ${JSON.stringify(status)}`);
+  }
+  return {
+    chainId: readText(row, 'chain_id'),
+    seq: readInteger(row, 'seq'),
+    id: readText(row, 'id'),
+    requestId: readText(row, 'request_id'),
+    attempt: readInteger(row, 'attempt'),
+    startedAtMs: readInteger(row, 'started_at_ms'),
+    keyId: readText(row, 'key_id'),
+    modelRequested: readText(row, 'model_requested'),
+    modelServed: readText(row, 'model_served'),
+    provider: readText(row, 'provider'),
+    owned: readBoolean(row, 'owned'),
+    inputTokens: readInteger(row, 'input_tokens'),
+    cachedInputTokens: readInteger(row, 'cached_input_tokens'),
+    outputTokens: readInteger(row, 'output_tokens'),
+    reasoningTokens: readInteger(row, 'reasoning_tokens'),
+    estimated: readBoolean(row, 'estimated'),
+    costUsd: readFloat(row, 'cost_usd'),
+    latencyMs: readFloat(row, 'latency_ms'),
+    ttftMs: row['ttft_ms'] === null ? null : readFloat(row, 'ttft_ms'),
+    status,
+    errorClass: row['error_class'] === null ? null : readText(row, 'error_class'),
+    upstreamStatus: row['upstream_status'] === null ? null : readInteger(row, 'upstream_status'),
+    streamed: readBoolean(row, 'streamed'),
+    metadata: parseMetadata(readText(row, 'metadata')),
+    rawUsage: row['raw_usage'] === null ? null : readText(row, 'raw_usage'),
+    prevHash: readText(row, 'prev_hash'),
+    hash: readText(row, 'hash'),
+  };
+}
+
+/** Verify reports a row it cannot even read (metadata that is not JSON) instead of throwing. */
+export function readForVerify(row: PostgresRow): LedgerEntry | Extract<VerifyResult, { ok: false }> {
+  try {
+    return toLedgerEntry(row);
+  } catch (error) {
+    const chainId = String(row['chain_id']);
+    const seq = Number(row['seq']);
+    const entryId = typeof row['id'] === 'string' ? row['id'] : null;
+    const detail = error instanceof Error ? error.message : String(error);
+    const message = `chain ${chainId} seq ${seq} (id ${entryId}): entry cannot be read: ${detail}`;
+    return { ok: false, chainId, seq, entryId, problem: 'altered', message };
+  }
+}
+
+export function toChainHead(row: PostgresRow): ChainHead {
+  return { chainId: readText(row, 'chain_id'), seq: readInteger(row, 'seq'), hash: readText(row, 'hash') };
+}
+
+export const SELECT_KEY_COLUMNS = 'SELECT id, hash, name, created_at_ms, expires_at_ms, allowed_models, revoked';
+
+export function toKeyRecord(row: PostgresRow): VirtualKeyRecord {
+  return {
+    id: readText(row, 'id'),
+    hash: readText(row, 'hash'),
+    name: readText(row, 'name'),
+    createdAtMs: readInteger(row, 'created_at_ms'),
+    expiresAtMs: row['expires_at_ms'] === null ? null : readInteger(row, 'expires_at_ms'),
+    allowedModels: row['allowed_models'] === null ? null : readTextArray(row, 'allowed_models'),
+    revoked: readBoolean(row, 'revoked'),
+  };
+}
+
+/** The parameters of `INSERT INTO virtual_keys (id, hash, name, created_at_ms, ...) VALUES ($1..$7)`. */
+export function keyValues(key: VirtualKeyRecord): ColumnValue[] | (ColumnValue | readonly string[])[] {
+  return [key.id, key.hash, key.name, key.createdAtMs, key.expiresAtMs, key.allowedModels, key.revoked];
+}
+
+/** The entries of a batch as JSON, as set aside in the dead-letter table. */
+export function entriesJson(entries: readonly LedgerEntryInput[]): string {
+  return JSON.stringify(entries);
+}
+
+function readText(row: PostgresRow, column: string): string {
+  const value = row[column];
+  if (typeof value !== 'string') throw new Error(`column ${column} holds ${typeof value}, expected text`);
+  return value;
+}
+
+/** bigint arrives as a decimal string, integer as a number; either must be a safe integer. */
+function readInteger(row: PostgresRow, column: string): number {
+  const value = row[column];
+  const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isSafeInteger(number)) {
+    throw new Error(`column ${column} holds ${String(value)}, expected a safe integer`);
+  }
+  return number;
+}
+
+function readFloat(row: PostgresRow, column: string): number {
+  const value = row[column];
+  if (typeof value !== 'number') throw new Error(`column ${column} holds ${typeof value}, expected a number`);
+  return value;
+}
+
+function readBoolean(row: PostgresRow, column: string): boolean {
+  const value = row[column];
+  if (typeof value !== 'boolean') throw new Error(`column ${column} holds ${typeof value}, expected a boolean`);
+  return value;
+}
+
+function readTextArray(row: PostgresRow, column: string): readonly string[] {
+  const value = row[column];
+  if (!Array.isArray(value) || !value.every((item): item is string => typeof item === 'string')) {
+    throw new Error(`column ${column} is not an array of strings`);
+  }
+  return value;
+}
+
+function parseMetadata(text: string): Readonly<Record<string, string>> {
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error('column metadata is not a JSON object');
+  }
+  const pairs: [string, unknown][] = Object.entries(parsed);
+  const strings: [string, string][] = [];
+  for (const [key, value] of pairs) {
+    if (typeof value !== 'string') throw new Error(`metadata ${JSON.stringify(key)} is not a string`);
+    strings.push([key, value]);
+  }
+  // fromEntries defines properties, so a `__proto__` key stays a plain key.
+  return Object.fromEntries(strings);
+}
