@@ -45,6 +45,7 @@ beforeAll(async () => {
     }),
     testModel('solo', primary.baseUrl, { retries: 0, maxAttempts: 1 }),
     testModel('claude', claude.baseUrl, { provider: 'anthropic', upstreamModel: 'claude-sonnet-4-5' }),
+    testModel('local', backup.baseUrl, { owned: true, fallbacks: ['main'] }),
   ]);
 });
 afterAll(async () => {
@@ -290,7 +291,7 @@ describe('the gateway with the official openai SDK', () => {
 
   it('lists models, serves metrics to the master key only, and never leaks the provider key', async () => {
     const models = await gateway.client.models.list();
-    expect(models.data.map((model) => model.id)).toEqual(['main', 'backup', 'solo', 'claude']);
+    expect(models.data.map((model) => model.id)).toEqual(['main', 'backup', 'solo', 'claude', 'local']);
     primary.script([{ kind: 'echo-headers', status: 500 }]);
     const failure = await gateway.client.chat.completions
       .create(ask('solo'))
@@ -311,6 +312,32 @@ describe('the gateway with the official openai SDK', () => {
       readFileSync(gateway.sqlitePath).toString('latin1'),
     ];
     for (const place of everything) expect(place).not.toContain(CANARY_KEY);
+  });
+
+  it('keeps private data on owned models: refuses a rented model and never falls back to one', async () => {
+    const privately = { metadata: { data_class: 'private', task: 'hr-review' } };
+    const refused = await gateway.client.chat.completions
+      .create({ ...ask('main'), ...privately })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect((refused as Error).message).toMatch(/only owned models may serve.*Owned models: local/);
+    backup.script([
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 500 },
+    ]);
+    const failed = await gateway.client.chat.completions
+      .create({ ...ask('local'), ...privately })
+      .catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(OpenAI.APIError);
+    expect(primary.requests).toHaveLength(0); // 'main' is rented: the private request never left
+    const entries = (await ledger()).slice(-2);
+    expect(entries.map((entry) => [entry.modelServed, entry.metadata['data_class']])).toEqual([
+      ['local', 'private'],
+      ['local', 'private'],
+    ]);
+    backup.script([{ kind: 'ok', content: 'kept inside' }]);
+    const served = await gateway.client.chat.completions.create({ ...ask('local'), ...privately });
+    expect(served.choices[0]?.message.content).toBe('kept inside');
   });
 
   it('accepts virtual keys created in the store, limited to their models', async () => {

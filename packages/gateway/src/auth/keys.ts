@@ -14,6 +14,8 @@ export interface Principal {
   readonly isMaster: boolean;
   /** Model names this key may call; null for all. */
   readonly allowedModels: readonly string[] | null;
+  /** `private`: every request on this key stays on owned models. */
+  readonly dataClass?: 'private' | undefined;
 }
 
 export const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');

@@ -55,6 +55,16 @@ export async function chatCompletions(runtime: GatewayRuntime, call: ChatCall): 
       param: 'model',
     });
   }
+  if (isPrivate(call) && !start.config.owned) {
+    const owned = [...runtime.upstreams.values()]
+      .filter((upstream) => upstream.config.owned)
+      .map((upstream) => upstream.config.name);
+    throw new GatewayError(
+      'data_class_violation',
+      `This request is tagged data_class: private, which only owned models may serve; \`${request.model}\` is rented. ${owned.length > 0 ? `Owned models: ${owned.join(', ')}.` : 'No owned model is configured.'}`,
+      { param: 'model' },
+    );
+  }
   return request.stream === true ? stream(runtime, call, start) : complete(runtime, call, start);
 }
 
@@ -232,8 +242,14 @@ function drained(response: ServerResponse): Promise<void> {
   });
 }
 
+/** Private data stays on owned GPUs: tagged by the client (`metadata.data_class`) or by its key. */
+function isPrivate(call: ChatCall): boolean {
+  return call.request.metadata?.['data_class'] === 'private' || call.principal.dataClass === 'private';
+}
+
 function failoverOptions(runtime: GatewayRuntime, call: ChatCall, signal: AbortSignal) {
   return {
+    ownedOnly: isPrivate(call),
     upstreams: runtime.upstreams,
     now: runtime.now,
     random: runtime.random,
@@ -313,7 +329,10 @@ function entryFor(runtime: GatewayRuntime, call: ChatCall, record: AttemptRecord
     errorClass: record.error ? record.error.kind : null,
     upstreamStatus: record.error ? (record.error.status ?? null) : 200,
     streamed: record.streamed,
-    metadata: call.request.metadata ?? {},
+    // The class is recorded with the entry (and so covered by its hash), whoever set it.
+    metadata: isPrivate(call)
+      ? { ...call.request.metadata, data_class: 'private' }
+      : (call.request.metadata ?? {}),
     rawUsage: usage?.raw === undefined ? null : JSON.stringify(usage.raw),
   };
 }

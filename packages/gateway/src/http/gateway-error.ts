@@ -12,6 +12,7 @@ export type GatewayErrorCode =
   | 'invalid_api_key'
   | 'model_not_allowed'
   | 'model_not_found'
+  | 'data_class_violation'
   | 'not_found'
   | 'method_not_allowed'
   | 'upstream_error'
@@ -31,6 +32,7 @@ const STATUS: Readonly<Record<GatewayErrorCode, number>> = {
   invalid_api_key: 401,
   model_not_allowed: 403,
   model_not_found: 404,
+  data_class_violation: 403,
   not_found: 404,
   method_not_allowed: 405,
   upstream_error: 502,
@@ -52,6 +54,7 @@ const TYPE: Readonly<Record<GatewayErrorCode, string>> = {
   invalid_api_key: 'authentication_error',
   model_not_allowed: 'permission_error',
   model_not_found: 'invalid_request_error',
+  data_class_violation: 'permission_error',
   not_found: 'invalid_request_error',
   method_not_allowed: 'invalid_request_error',
   upstream_error: 'api_error',

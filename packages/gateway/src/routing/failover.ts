@@ -33,6 +33,8 @@ export interface FailoverOptions {
   readonly signal: AbortSignal;
   /** Called once per failed attempt, before the next one starts (the ledger records it). */
   readonly onFailure: (failure: FailedAttempt) => void;
+  /** Only owned models may serve (the request carries private data). */
+  readonly ownedOnly?: boolean;
 }
 
 export interface Succeeded<T> {
@@ -46,12 +48,19 @@ export interface Succeeded<T> {
 const MAX_WAIT_MS = 5000;
 const BASE_BACKOFF_MS = 100;
 
-/** The models a request may try, in order: the one asked for, then its fallbacks. */
-export function failoverChain(start: Upstream, upstreams: ReadonlyMap<string, Upstream>): Upstream[] {
+/**
+ * The models a request may try, in order: the one asked for, then its fallbacks. Private data
+ * (`ownedOnly`) never leaves owned models: rented fallbacks are dropped from its chain.
+ */
+export function failoverChain(
+  start: Upstream,
+  upstreams: ReadonlyMap<string, Upstream>,
+  ownedOnly = false,
+): Upstream[] {
   const chain = [start];
   for (const name of start.config.fallbacks) {
     const fallback = upstreams.get(name);
-    if (fallback && !chain.includes(fallback)) chain.push(fallback);
+    if (fallback && !chain.includes(fallback) && (!ownedOnly || fallback.config.owned)) chain.push(fallback);
   }
   return chain;
 }
@@ -65,7 +74,7 @@ export async function runWithFailover<T>(
   const failures: FailedAttempt[] = [];
   let attempt = 0;
   let skipped = 0;
-  for (const upstream of failoverChain(start, options.upstreams)) {
+  for (const upstream of failoverChain(start, options.upstreams, options.ownedOnly === true)) {
     for (let retry = 0; retry <= upstream.config.retries && attempt < budget; retry++) {
       if (!upstream.breaker.tryAcquire()) {
         skipped++;
