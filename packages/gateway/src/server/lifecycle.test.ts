@@ -118,7 +118,7 @@ describe('gateway lifecycle', () => {
     expect(statuses.filter((status) => status === 503)).toHaveLength(4);
     const shed = responses.find((response) => response.status === 503);
     expect(shed?.headers.get('retry-after')).toBe('1');
-    expect(((await shed?.json()) as { error: { code: string } }).error.code).toBe('overloaded');
+    expect(((await (shed as Response).json()) as { error: { code: string } }).error.code).toBe('overloaded');
   });
 
   it('refuses oversized, non-UTF-8 and deeply nested bodies with a 4xx naming the problem', async () => {
