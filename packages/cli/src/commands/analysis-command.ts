@@ -62,7 +62,7 @@ export function analysisCommand<Scenario, Inputs, Output>(options: {
       const document = loadScenario(path, args.set, io);
       const result = runAnalysis(analysis, document, referenceData);
       if (!result.ok) {
-        const plural = result.issues.length === 1 ? 'problem' : `${result.issues.length} problems`;
+        const plural = result.issues.length === 1 ? '1 problem' : `${result.issues.length} problems`;
         throw new CliError(
           `${path}: ${plural} in the scenario\n${result.issues.map((entry) => `  - ${entry.message}`).join('\n')}`,
           'E_SCENARIO',

@@ -143,7 +143,7 @@ export const reportCommand: Command = {
       simulation,
     });
     if (!result.ok) {
-      const plural = result.issues.length === 1 ? 'problem' : `${result.issues.length} problems`;
+      const plural = result.issues.length === 1 ? '1 problem' : `${result.issues.length} problems`;
       throw new CliError(
         `${path}: ${plural} in the scenario\n${result.issues.map((entry) => `  - ${entry.message}`).join('\n')}`,
         'E_SCENARIO',

@@ -234,7 +234,7 @@ export function splitSimulationBlock(
 }
 
 function scenarioError(source: string, issues: readonly Issue[]): CliError {
-  const plural = issues.length === 1 ? 'problem' : `${issues.length} problems`;
+  const plural = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
   return new CliError(
     `${source}: ${plural} in the simulation\n${issues.map((entry) => `  - ${entry.message}`).join('\n')}`,
     'E_SCENARIO',

@@ -41,7 +41,8 @@ const chatRoute: Route = {
       const param = first?.path.map(String).join('.') ?? '';
       throw new GatewayError(
         'invalid_request',
-        `Invalid request: ${param === '' ? 'the body' : `\`${param}\``} ${first?.message ?? 'is invalid'}.`,
+        // zod's own messages for refused fields already name them.
+        `Invalid request: ${param === '' || first?.message.includes(`\`${param}\``) ? '' : `\`${param}\` `}${first?.message ?? 'is invalid'}.`,
         { param: param === '' ? undefined : param },
       );
     }
@@ -135,6 +136,22 @@ export const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   ],
 ]);
 
+const ORIGIN = 'http://gateway.invalid';
+
+/**
+ * The request target as a URL on a fixed origin: the Host header is never read. An origin-form
+ * target (`/path`) is appended to the origin, not resolved against it, because resolving
+ * `//admin/ledger` would read `admin` as a host name and route `/ledger`. An absolute-form target
+ * (`http://host/path`, as sent to proxies) keeps only its path and query.
+ */
+export function requestUrl(target: string): URL {
+  try {
+    return target.startsWith('/') ? new URL(ORIGIN + target) : new URL(target, ORIGIN);
+  } catch {
+    throw new GatewayError('invalid_request', 'The request target is not a valid URL path.');
+  }
+}
+
 /** The path a request means, whatever its spelling: `//V1/./models/` is `/v1/models`. */
 export function canonicalPath(rawPath: string): string {
   let path: string;
@@ -162,8 +179,7 @@ export async function handleRequest(
   response.setHeader('x-autocap-request-id', requestId);
   let routeLabel = 'unknown';
   try {
-    // The Host header is never used: URLs are parsed against a fixed origin.
-    const url = new URL(incoming.url ?? '/', 'http://gateway.invalid');
+    const url = requestUrl(incoming.url ?? '/');
     const path = canonicalPath(url.pathname);
     const route = ROUTES.get(path);
     if (!route) throw new GatewayError('not_found', `No route ${incoming.method} ${url.pathname}.`);
@@ -176,7 +192,7 @@ export async function handleRequest(
     if (route.access !== 'public') {
       principal = await runtime.auth.authenticate(incoming.headers.authorization);
       if (route.access === 'master' && !principal.isMaster) {
-        throw new GatewayError('invalid_api_key', `${path} needs the master key.`, { status: 403 });
+        throw new GatewayError('model_not_allowed', `${path} needs the master key.`, { status: 403 });
       }
     }
     if (!runtime.ready() && route.access !== 'public') {

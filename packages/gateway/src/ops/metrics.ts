@@ -91,10 +91,7 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 
 /** Everything the gateway exports. */
 export class GatewayMetrics {
-  readonly requests = new Counter(
-    'autocap_requests_total',
-    'Client requests by model asked, status code and route.',
-  );
+  readonly requests = new Counter('autocap_requests_total', 'Client requests by route and status code.');
   readonly attempts = new Counter(
     'autocap_upstream_attempts_total',
     'Upstream attempts by model served and outcome (ok, or the error kind).',
@@ -106,7 +103,7 @@ export class GatewayMetrics {
   readonly costUsd = new Counter('autocap_cost_usd_total', 'Cost in USD by model served and ownership.');
   readonly latency = new Histogram(
     'autocap_request_duration_seconds',
-    'Whole-request latency through the gateway, by model asked.',
+    'Whole-request latency through the gateway, by route.',
     LATENCY_BUCKETS,
   );
   readonly ttft = new Histogram(

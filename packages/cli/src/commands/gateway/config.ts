@@ -41,7 +41,7 @@ export const configCommand: Command = {
       });
     } else {
       io.stdout(
-        `${config.source}: ok (${config.models.length} models: ${config.models.map((model) => model.name).join(', ')})\n`,
+        `${config.source}: ok (${config.models.length === 1 ? '1 model' : `${config.models.length} models`}${config.models.length > 0 ? `: ${config.models.map((model) => model.name).join(', ')}` : ''})\n`,
       );
     }
     return 0;

@@ -23,7 +23,7 @@ describe('gateway commands', () => {
   it('config check accepts a good file and names every bad field with exit code 2', async () => {
     const good = await runCli(['config', 'check', '--config', config]);
     expect(good.code, good.stderr).toBe(0);
-    expect(good.stdout).toContain('ok (1 models: local)');
+    expect(good.stdout).toContain('ok (1 model: local)');
     const bad = scenarioFile(
       [
         'auth: { master_key: sk-cli-test-master-key-0123 }',

@@ -20,7 +20,7 @@ export const keysCommand: Command = {
     ].join('\n'),
   async run(args, io) {
     const [action, ...rest] = args.positionals;
-    const config = await loadGatewayConfig(args, io, { discover: false });
+    const config = await loadGatewayConfig(args, io, { discover: false, readOnly: true });
     const gateway = await import('@autocap/gateway');
     const store = gateway.openSqliteStore(config.store.sqlite);
     try {

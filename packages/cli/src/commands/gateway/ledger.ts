@@ -22,7 +22,7 @@ export const ledgerCommand: Command = {
   async run(args, io) {
     const [action, ...rest] = args.positionals;
     if (rest.length > 0 || (action !== 'verify' && action !== 'export')) throw new CliError(USAGE, 'E_USAGE');
-    const config = await loadGatewayConfig(args, io, { discover: false });
+    const config = await loadGatewayConfig(args, io, { discover: false, readOnly: true });
     const gateway = await import('@autocap/gateway');
     const store = gateway.openSqliteStore(config.store.sqlite);
     try {

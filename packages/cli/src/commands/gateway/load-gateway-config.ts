@@ -18,7 +18,7 @@ export async function loadGatewayConfig(
     ...(options.readOnly ? { readOnly: true } : {}),
   });
   if (!result.ok) {
-    const plural = result.errors.length === 1 ? 'problem' : `${result.errors.length} problems`;
+    const plural = result.errors.length === 1 ? '1 problem' : `${result.errors.length} problems`;
     throw new CliError(
       `${result.source ?? args.flags?.['config'] ?? 'the gateway config'}: ${plural}\n${result.errors.map((text) => `  - ${text}`).join('\n')}`,
       'E_SCENARIO',

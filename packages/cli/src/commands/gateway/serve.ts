@@ -23,7 +23,7 @@ export const serveCommand: Command = {
   async run(args, io) {
     const loaded = await loadGatewayConfig(args, io, { discover: true });
     const port = args.flags?.['port'];
-    if (port !== undefined && !/^\d{1,5}$/.test(port)) {
+    if (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) <= 65535)) {
       throw new CliError(`--port is "${port}": expected a port number (example: --port 4000)`, 'E_USAGE');
     }
     const gateway = await import('@autocap/gateway');
