@@ -187,11 +187,10 @@ async function migrateLocked(
       continue;
     }
     await connection.query(migration.sql);
-    await connection.query('INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)', [
-      migration.version,
-      migration.name,
-      now(),
-    ]);
+    await connection.query(
+      'INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)',
+      [migration.version, migration.name, now()],
+    );
     done.push(migration.version);
   }
   return done;

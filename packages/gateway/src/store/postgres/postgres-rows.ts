@@ -4,7 +4,7 @@
  * PostgreSQL 12+ prints the shortest text that round-trips), boolean as a boolean and text[] as an
  * array. Readers are strict: a value of the wrong shape throws instead of passing a wrong value on.
  */
-import type { ChainHead, LedgerEntry, LedgerEntryInput, VerifyResult, VirtualKeyRecord } from '../store.js';
+import type { ChainHead, LedgerEntry, VerifyResult, VirtualKeyRecord } from '../store.js';
 
 export type PostgresRow = Record<string, unknown>;
 
@@ -49,7 +49,7 @@ export function ledgerColumnArrays(entries: readonly LedgerEntry[]): ColumnValue
   return arrays;
 }
 
-function ledgerValues(entry: LedgerEntry): Record<LedgerColumn, ColumnValue>[LedgerColumn][] {
+function ledgerValues(entry: LedgerEntry): ColumnValue[] {
   const row: Record<LedgerColumn, ColumnValue> = {
     chain_id: entry.chainId,
     seq: entry.seq,
@@ -138,7 +138,8 @@ export function toChainHead(row: PostgresRow): ChainHead {
   return { chainId: readText(row, 'chain_id'), seq: readInteger(row, 'seq'), hash: readText(row, 'hash') };
 }
 
-export const SELECT_KEY_COLUMNS = 'SELECT id, hash, name, created_at_ms, expires_at_ms, allowed_models, revoked';
+export const SELECT_KEY_COLUMNS =
+  'SELECT id, hash, name, created_at_ms, expires_at_ms, allowed_models, revoked';
 
 export function toKeyRecord(row: PostgresRow): VirtualKeyRecord {
   return {
@@ -153,13 +154,8 @@ export function toKeyRecord(row: PostgresRow): VirtualKeyRecord {
 }
 
 /** The parameters of `INSERT INTO virtual_keys (id, hash, name, created_at_ms, ...) VALUES ($1..$7)`. */
-export function keyValues(key: VirtualKeyRecord): ColumnValue[] | (ColumnValue | readonly string[])[] {
+export function keyValues(key: VirtualKeyRecord): unknown[] {
   return [key.id, key.hash, key.name, key.createdAtMs, key.expiresAtMs, key.allowedModels, key.revoked];
-}
-
-/** The entries of a batch as JSON, as set aside in the dead-letter table. */
-export function entriesJson(entries: readonly LedgerEntryInput[]): string {
-  return JSON.stringify(entries);
 }
 
 function readText(row: PostgresRow, column: string): string {
@@ -186,7 +182,8 @@ function readFloat(row: PostgresRow, column: string): number {
 
 function readBoolean(row: PostgresRow, column: string): boolean {
   const value = row[column];
-  if (typeof value !== 'boolean') throw new Error(`column ${column} holds ${typeof value}, expected a boolean`);
+  if (typeof value !== 'boolean')
+    throw new Error(`column ${column} holds ${typeof value}, expected a boolean`);
   return value;
 }
 

@@ -1,0 +1,104 @@
+/**
+ * One ledger append, inside the transaction postgres-store.ts opens: lock the chain's head row,
+ * check it is the head this store last wrote, insert the batch with one statement, move the head.
+ */
+import { hashEntry } from '../ledger-hash.js';
+import type { LedgerEntry, LedgerEntryInput } from '../store.js';
+import { LedgerConflictError } from './postgres-errors.js';
+import type { PostgresQueryable } from './postgres-migrations.js';
+import { insertLedgerSql, ledgerColumnArrays, toChainHead } from './postgres-rows.js';
+
+export interface ChainPosition {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+export const EMPTY_CHAIN: ChainPosition = { seq: 0, hash: '' };
+
+/** The batch as it will be stored after `head`: seq and hashes assigned in order. Throws InvalidLedgerEntryError. */
+export function chainEntries(
+  chainId: string,
+  head: ChainPosition,
+  entries: readonly LedgerEntryInput[],
+): LedgerEntry[] {
+  const chained: LedgerEntry[] = [];
+  let prevHash = head.hash;
+  let seq = head.seq;
+  for (const entry of entries) {
+    seq += 1;
+    const hash = hashEntry(prevHash, chainId, seq, entry);
+    chained.push({ ...entry, chainId, seq, prevHash, hash });
+    prevHash = hash;
+  }
+  return chained;
+}
+
+/**
+ * Stores `entries` (chained after `expected`) when the chain's head in the database is `expected`;
+ * returns them unchanged, storing nothing, when they are all already stored exactly there (a retry
+ * after a lost COMMIT answer); throws LedgerConflictError otherwise. Runs inside a transaction.
+ */
+export async function appendChainedBatch(
+  client: PostgresQueryable,
+  tables: { readonly ledger: string; readonly heads: string },
+  batch: {
+    readonly chainId: string;
+    readonly expected: ChainPosition;
+    readonly entries: readonly LedgerEntry[];
+  },
+): Promise<LedgerEntry[]> {
+  const { chainId, expected, entries } = batch;
+  const selectHead = `SELECT chain_id, seq, hash FROM ${tables.heads} WHERE chain_id = $1 FOR UPDATE`;
+  let found = (await client.query(selectHead, [chainId])).rows[0];
+  if (!found) {
+    // A first append: create the head row, then lock it. Two appenders racing to create it both
+    // end up locking the one row that won (the loser's insert waits, then does nothing).
+    await client.query(
+      `INSERT INTO ${tables.heads} (chain_id, seq, hash) VALUES ($1, 0, '') ON CONFLICT (chain_id) DO NOTHING`,
+      [chainId],
+    );
+    found = (await client.query(selectHead, [chainId])).rows[0];
+    if (!found) throw new Error(`the head row of ledger chain ${JSON.stringify(chainId)} vanished`);
+  }
+  const current = toChainHead(found);
+  if (current.seq !== expected.seq || current.hash !== expected.hash) {
+    if (await isStoredBatch(client, tables.ledger, batch)) return [...entries];
+    throw new LedgerConflictError(
+      `ledger chain ${JSON.stringify(chainId)} is at seq ${current.seq} in PostgreSQL, but this store ` +
+        `last wrote seq ${expected.seq}: another gateway instance is appending to the same chain. Give ` +
+        'each gateway instance its own ledger chain id.',
+    );
+  }
+  await client.query(insertLedgerSql(tables.ledger), ledgerColumnArrays(entries));
+  const last = entries[entries.length - 1];
+  if (last) {
+    await client.query(`UPDATE ${tables.heads} SET seq = $2, hash = $3 WHERE chain_id = $1`, [
+      chainId,
+      last.seq,
+      last.hash,
+    ]);
+  }
+  return [...entries];
+}
+
+/** True when every entry of the batch is already stored where this append would put it. */
+async function isStoredBatch(
+  client: PostgresQueryable,
+  ledger: string,
+  batch: { readonly chainId: string; readonly entries: readonly LedgerEntry[] },
+): Promise<boolean> {
+  const result = await client.query(
+    `SELECT id, chain_id, seq, hash FROM ${ledger} WHERE id = ANY($1::text[])`,
+    [batch.entries.map((entry) => entry.id)],
+  );
+  const stored = new Map(result.rows.map((row) => [row['id'], row]));
+  return batch.entries.every((entry) => {
+    const row = stored.get(entry.id);
+    return (
+      row !== undefined &&
+      row['chain_id'] === batch.chainId &&
+      String(row['seq']) === String(entry.seq) &&
+      row['hash'] === entry.hash
+    );
+  });
+}
