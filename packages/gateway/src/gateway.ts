@@ -15,7 +15,7 @@ import { GatewayMetrics, Gauge } from './ops/metrics.js';
 import { createProvider } from './providers/registry.js';
 import { CircuitBreaker } from './routing/circuit-breaker.js';
 import type { Upstream } from './routing/failover.js';
-import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import { openStore } from './store/open-store.js';
 import type { GatewayStore } from './store/store.js';
 
 export interface GatewayOptions {
@@ -26,7 +26,7 @@ export interface GatewayOptions {
   readonly writeLog?: (line: string) => void;
   /** Use this store instead of opening `config.store.sqlite`. */
   readonly store?: GatewayStore;
-  /** The ledger chain this instance appends to. Default: `main`. */
+  /** The ledger chain this instance appends to. Default: `config.store.chainId`. */
   readonly chainId?: string;
 }
 
@@ -51,10 +51,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       write: options.writeLog ?? ((line) => process.stderr.write(line)),
       now,
     });
-  const store = options.store ?? openSqliteStore(config.store.sqlite);
+  const store = options.store ?? openStore(config.store);
   await store.migrate();
   const ledger = new LedgerWriter(store, {
-    chainId: options.chainId ?? 'main',
+    chainId: options.chainId ?? config.store.chainId,
     onError: (error, failure) => logger.error('ledger append failed', { ...failure, error: String(error) }),
   });
 

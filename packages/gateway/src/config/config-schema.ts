@@ -64,7 +64,13 @@ export interface ModelDocument {
 
 export interface ConfigDocument {
   readonly server?: ServerDocument | undefined;
-  readonly store?: { readonly sqlite?: string | undefined } | undefined;
+  readonly store?:
+    | {
+        readonly sqlite?: string | undefined;
+        readonly postgres_url?: string | undefined;
+        readonly chain_id?: string | undefined;
+      }
+    | undefined;
   readonly auth?: { readonly master_key?: string | undefined } | undefined;
   readonly logging?: { readonly level?: LogLevel | undefined } | undefined;
   readonly models: ModelDocument[];
@@ -211,9 +217,31 @@ export const configSchema: Schema<ConfigDocument> = object<ConfigDocument>(
   {
     server: optional(serverSchema),
     store: optional(
-      object<{ sqlite?: string | undefined }>(
-        { sqlite: optional(string({ what: 'a SQLite file path', example: '.autocap/autocap.db' })) },
-        { what: 'store settings {sqlite}', example: '{sqlite: .autocap/autocap.db}' },
+      object<{
+        sqlite?: string | undefined;
+        postgres_url?: string | undefined;
+        chain_id?: string | undefined;
+      }>(
+        {
+          sqlite: optional(string({ what: 'a SQLite file path', example: '.autocap/autocap.db' })),
+          postgres_url: optional(
+            secret({
+              what: 'a PostgreSQL URL (postgres://user:password@host:5432/database)',
+              example: `\${AUTOCAP_POSTGRES_URL}`,
+            }),
+          ),
+          chain_id: optional(
+            string({
+              what: "this instance's ledger chain (letters, digits, . _ : -)",
+              example: 'gw-1',
+              pattern: /^[\w.:-]{1,64}$/,
+            }),
+          ),
+        },
+        {
+          what: 'store settings {sqlite, postgres_url, chain_id}',
+          example: '{postgres_url: "${AUTOCAP_POSTGRES_URL}"}',
+        },
       ),
     ),
     auth: optional(

@@ -54,8 +54,15 @@ export interface GatewayConfig {
     readonly drainTimeoutMs: number;
     readonly requestTimeoutMs: number;
   };
-  /** `sqlite` is an absolute path (or `:memory:`). */
-  readonly store: { readonly sqlite: string };
+  /**
+   * `sqlite` is an absolute path (or `:memory:`). With `postgresUrl` the store is PostgreSQL and
+   * several instances share it; each appends to its own ledger chain, `chainId`.
+   */
+  readonly store: {
+    readonly sqlite: string;
+    readonly postgresUrl?: string | undefined;
+    readonly chainId: string;
+  };
   readonly auth: { readonly masterKey: string | undefined };
   readonly logging: { readonly level: LogLevel };
   readonly models: readonly ModelConfig[];

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 /**
  * From a parsed, substituted document to the final GatewayConfig: schema validation, then the
  * rules that span fields (unique names, the fallback graph, URLs, keys, prices), then defaults.
@@ -261,7 +262,8 @@ export function resolveConfig(document: unknown, options: ResolveOptions): Resol
       `auth.master_key is not set: only virtual keys (autocap keys create) are accepted; to have an admin key, set auth.master_key: \${AUTOCAP_MASTER_KEY}`,
     );
   }
-  const secrets = [masterKey, ...doc.models.map((model) => model.api_key)].filter(
+  // A PostgreSQL URL may carry a password: redact it like a key.
+  const secrets = [masterKey, doc.store?.postgres_url, ...doc.models.map((model) => model.api_key)].filter(
     (value): value is string => value !== undefined,
   );
 
@@ -341,6 +343,12 @@ export function resolveConfig(document: unknown, options: ResolveOptions): Resol
     });
   });
   checkFallbacks(doc.models, errors);
+  const postgresUrl = doc.store?.postgres_url;
+  if (postgresUrl !== undefined && !/^postgres(?:ql)?:\/\/[^\s]+$/.test(postgresUrl)) {
+    errors.push(
+      'store.postgres_url is not a PostgreSQL URL: expected postgres://user:password@host:5432/database',
+    );
+  }
   if (errors.length > 0) return { ok: false, errors };
   if (unpriced.length > 0) {
     notices.push(
@@ -364,6 +372,11 @@ export function resolveConfig(document: unknown, options: ResolveOptions): Resol
       },
       store: {
         sqlite: sqlite === ':memory:' || isAbsolute(sqlite) ? sqlite : resolve(options.baseDirectory, sqlite),
+        postgresUrl: doc.store?.postgres_url,
+        // SQLite has one writer, so one chain; PostgreSQL instances each get their own.
+        chainId:
+          doc.store?.chain_id ??
+          (doc.store?.postgres_url ? `${hostname()}-${server?.port ?? DEFAULTS.port}` : 'main'),
       },
       auth: { masterKey },
       logging: { level: doc.logging?.level ?? 'info' },

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { GatewayConfig, ModelConfig } from '../config/config.js';
 import { type RunningGateway, startGateway } from '../server/node-server.js';
+import type { GatewayStore } from '../store/store.js';
 
 export const MASTER_KEY = 'sk-autocap-test-master-0123456789';
 /** A provider key that must never appear in logs, errors, ledger rows or metrics. */
@@ -45,7 +46,13 @@ export interface TestGateway {
 
 export async function startTestGateway(
   models: readonly ModelConfig[],
-  overrides: { server?: Partial<GatewayConfig['server']>; sqlitePath?: string } = {},
+  overrides: {
+    server?: Partial<GatewayConfig['server']>;
+    sqlitePath?: string;
+    /** Another store (PostgreSQL) and this instance's chain in it. */
+    store?: GatewayStore;
+    chainId?: string;
+  } = {},
 ): Promise<TestGateway> {
   const sqlitePath = overrides.sqlitePath ?? join(mkdtempSync(join(tmpdir(), 'autocap-gw-')), 'autocap.db');
   const config: GatewayConfig = {
@@ -58,7 +65,7 @@ export async function startTestGateway(
       requestTimeoutMs: 30_000,
       ...overrides.server,
     },
-    store: { sqlite: sqlitePath },
+    store: { sqlite: sqlitePath, chainId: 'main' },
     auth: { masterKey: MASTER_KEY },
     logging: { level: 'debug' },
     models,
@@ -66,7 +73,11 @@ export async function startTestGateway(
     secrets: [MASTER_KEY, ...models.flatMap((model) => (model.apiKey ? [model.apiKey] : []))],
   };
   const logs: string[] = [];
-  const running = await startGateway(config, { writeLog: (line) => logs.push(line) });
+  const running = await startGateway(config, {
+    writeLog: (line) => logs.push(line),
+    ...(overrides.store ? { store: overrides.store } : {}),
+    ...(overrides.chainId ? { chainId: overrides.chainId } : {}),
+  });
   const client = new OpenAI({
     baseURL: `${running.url}/v1`,
     apiKey: MASTER_KEY,
