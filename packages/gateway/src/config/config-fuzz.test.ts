@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${ENV}` references are the literal text under test.
 /**
  * Fuzzing `loadConfig` through real files: random YAML documents, random text and bytes, and
  * YAML's sharp edges (alias bombs, self-referencing aliases, 10,000-deep nesting, tags, merge
@@ -84,7 +85,7 @@ const REGRESSIONS: readonly { name: string; text: string | Uint8Array; ok: boole
   },
   {
     name: '40-deep block mappings (past the loader depth bound)',
-    text: Array.from({ length: 40 }, (_, depth) => `${'  '.repeat(depth)}k${depth}:`).join('\n') + ' 1\n',
+    text: `${Array.from({ length: 40 }, (_, depth) => `${'  '.repeat(depth)}k${depth}:`).join('\n')} 1\n`,
     ok: false,
     error: /nested more than/,
   },

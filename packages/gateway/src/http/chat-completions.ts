@@ -7,13 +7,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../auth/keys.js';
 import type { ModelConfig } from '../config/config.js';
+import { isGoverned } from '../governance/budget-guard.js';
 import { costUsd } from '../metering/cost.js';
 import { estimateCompletionTokens, estimatePromptTokens } from '../metering/estimate-tokens.js';
 import type { ChatCompletionChunk, ChatRequest } from '../providers/chat-schemas.js';
 import { requestedStreamUsage } from '../providers/chat-schemas.js';
 import type { CallContext, NormalizedUsage, StreamPart } from '../providers/provider.js';
 import { UpstreamError } from '../providers/upstream-error.js';
-import { type FailedAttempt, runWithFailover, type Upstream } from '../routing/failover.js';
+import { type FailedAttempt, failoverChain, runWithFailover, type Upstream } from '../routing/failover.js';
 import type { LedgerEntryInput } from '../store/store.js';
 import { GatewayError } from './gateway-error.js';
 import type { GatewayRuntime } from './gateway-runtime.js';
@@ -25,6 +26,8 @@ export interface ChatCall {
   readonly receivedAtMs: number;
   readonly incoming: IncomingMessage;
   readonly response: ServerResponse;
+  /** Hears each attempt's cost and tokens (the budget guard settles with their sum). */
+  readonly meter?: (costUsd: number, inputTokens: number, outputTokens: number) => void;
 }
 
 /** Everything the ledger needs about one attempt besides who and what. */
@@ -65,7 +68,19 @@ export async function chatCompletions(runtime: GatewayRuntime, call: ChatCall): 
       { param: 'model' },
     );
   }
-  return request.stream === true ? stream(runtime, call, start) : complete(runtime, call, start);
+  // Keys without budgets or limits (and the master key) take no extra step here.
+  if (!isGoverned(principal)) return dispatch(runtime, call, start);
+  const chain = failoverChain(start, runtime.upstreams, isPrivate(call)).map((upstream) => upstream.config);
+  const admission = await runtime.governance.admit({ principal, request, chain });
+  try {
+    return await dispatch(runtime, { ...call, meter: admission.meter }, start);
+  } finally {
+    admission.finish();
+  }
+}
+
+function dispatch(runtime: GatewayRuntime, call: ChatCall, start: Upstream): Promise<void> {
+  return call.request.stream === true ? stream(runtime, call, start) : complete(runtime, call, start);
 }
 
 function contextFor(upstream: Upstream, call: ChatCall, signal: AbortSignal): CallContext {
@@ -96,7 +111,7 @@ async function complete(runtime: GatewayRuntime, call: ChatCall, start: Upstream
       error: null,
       streamed: false,
     });
-    const body = JSON.stringify(done.value.completion);
+    const body = scrub(runtime, JSON.stringify(done.value.completion));
     await runtime.ledger.write(entry);
     call.response.writeHead(200, {
       'content-type': 'application/json',
@@ -153,7 +168,7 @@ async function stream(runtime: GatewayRuntime, call: ChatCall, start: Upstream):
   const send = async (chunk: ChatCompletionChunk): Promise<void> => {
     if (clientGone) return;
     // Backpressure: a slow reader holds the upstream back instead of growing our buffers.
-    if (!response.write(`data: ${JSON.stringify(chunk)}\n\n`)) await drained(response);
+    if (!response.write(`data: ${scrub(runtime, JSON.stringify(chunk))}\n\n`)) await drained(response);
   };
 
   const deadline = runtime.now() + runtime.config.server.requestTimeoutMs;
@@ -229,6 +244,19 @@ async function stream(runtime: GatewayRuntime, call: ChatCall, start: Upstream):
   response.end('data: [DONE]\n\n');
 }
 
+/**
+ * An upstream that echoes its credentials (a misconfigured proxy, a prompt-injected tool) must not
+ * hand them to the client: configured secrets are cut out of everything sent back. A few
+ * `includes` per body or chunk; the replacement runs only on a hit.
+ */
+function scrub(runtime: GatewayRuntime, text: string): string {
+  let clean = text;
+  for (const secret of runtime.config.secrets) {
+    if (secret.length >= 8 && clean.includes(secret)) clean = clean.split(secret).join('[redacted]');
+  }
+  return clean;
+}
+
 /** Resolves when the response can take more, or the client has gone. */
 function drained(response: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
@@ -299,6 +327,7 @@ function entryFor(runtime: GatewayRuntime, call: ChatCall, record: AttemptRecord
     reasoningTokens: usage?.reasoningTokens ?? 0,
   };
   const cost = costUsd(config.price, tokens);
+  call.meter?.(cost, tokens.inputTokens, tokens.outputTokens);
   const now = runtime.now();
   const labels = { model: config.name };
   runtime.metrics.attempts.inc({

@@ -3,16 +3,26 @@
  * exhaustive table, so a new code does not compile until it has one. Messages are written for the
  * client: they name the problem and the fix, and never carry a secret or an upstream body.
  */
+import { LedgerSpoolFullError } from '../ledger/ledger-spool.js';
+
 export type GatewayErrorCode =
   | 'invalid_json'
   | 'invalid_request'
   | 'body_too_large'
+  | 'headers_too_large'
+  | 'request_timeout'
   | 'unsupported_media_type'
   | 'missing_api_key'
   | 'invalid_api_key'
   | 'model_not_allowed'
   | 'model_not_found'
   | 'data_class_violation'
+  | 'permission_denied'
+  | 'conflict'
+  | 'budget_exceeded'
+  | 'rate_limited'
+  | 'budget_unavailable'
+  | 'store_unavailable'
   | 'not_found'
   | 'method_not_allowed'
   | 'upstream_error'
@@ -27,12 +37,20 @@ const STATUS: Readonly<Record<GatewayErrorCode, number>> = {
   invalid_json: 400,
   invalid_request: 400,
   body_too_large: 413,
+  headers_too_large: 431,
+  request_timeout: 408,
   unsupported_media_type: 415,
   missing_api_key: 401,
   invalid_api_key: 401,
   model_not_allowed: 403,
   model_not_found: 404,
   data_class_violation: 403,
+  permission_denied: 403,
+  conflict: 409,
+  budget_exceeded: 429,
+  rate_limited: 429,
+  budget_unavailable: 503,
+  store_unavailable: 503,
   not_found: 404,
   method_not_allowed: 405,
   upstream_error: 502,
@@ -49,12 +67,20 @@ const TYPE: Readonly<Record<GatewayErrorCode, string>> = {
   invalid_json: 'invalid_request_error',
   invalid_request: 'invalid_request_error',
   body_too_large: 'invalid_request_error',
+  headers_too_large: 'invalid_request_error',
+  request_timeout: 'invalid_request_error',
   unsupported_media_type: 'invalid_request_error',
   missing_api_key: 'authentication_error',
   invalid_api_key: 'authentication_error',
   model_not_allowed: 'permission_error',
   model_not_found: 'invalid_request_error',
   data_class_violation: 'permission_error',
+  permission_denied: 'permission_error',
+  conflict: 'invalid_request_error',
+  budget_exceeded: 'insufficient_quota', // as OpenAI's own spend-limit 429
+  rate_limited: 'rate_limit_error',
+  budget_unavailable: 'api_error',
+  store_unavailable: 'api_error',
   not_found: 'invalid_request_error',
   method_not_allowed: 'invalid_request_error',
   upstream_error: 'api_error',
@@ -97,6 +123,13 @@ export class GatewayError extends Error {
 /** Anything thrown that is not a GatewayError is a bug: a plain 500 with no detail for the client. */
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
+  if (error instanceof LedgerSpoolFullError) {
+    return new GatewayError(
+      'overloaded',
+      'The gateway cannot record requests right now: its database is unreachable and its local ledger spool is full. Retry later.',
+      { retryAfterSeconds: 5 },
+    );
+  }
   return new GatewayError(
     'internal_error',
     'The gateway failed unexpectedly; the request id identifies it in the logs.',

@@ -1,6 +1,7 @@
 /** What request handlers share: configuration, upstreams, the ledger, and injected time and chance. */
 import type { Authenticator } from '../auth/keys.js';
 import type { GatewayConfig } from '../config/config.js';
+import type { BudgetGuard } from '../governance/budget-guard.js';
 import type { Logger } from '../ops/logger.js';
 import type { GatewayMetrics } from '../ops/metrics.js';
 import type { Upstream } from '../routing/failover.js';
@@ -18,6 +19,8 @@ export interface GatewayRuntime {
   readonly store: GatewayStore;
   readonly ledger: LedgerSink;
   readonly auth: Authenticator;
+  /** Budgets and limits of governed keys (governance/budget-guard.ts). */
+  readonly governance: BudgetGuard;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly now: () => number;

@@ -144,7 +144,7 @@ const ORIGIN = 'http://gateway.invalid';
  * `//admin/ledger` would read `admin` as a host name and route `/ledger`. An absolute-form target
  * (`http://host/path`, as sent to proxies) keeps only its path and query.
  */
-export function requestUrl(target: string): URL {
+function requestUrl(target: string): URL {
   try {
     return target.startsWith('/') ? new URL(ORIGIN + target) : new URL(target, ORIGIN);
   } catch {

@@ -1,7 +1,7 @@
 /**
- * Reads a JSON request body within a size limit. Invalid UTF-8, malformed JSON and wrong content
- * types are 4xx errors naming the problem; an oversized body is refused as soon as it passes the
- * limit, without buffering the rest.
+ * Reads a JSON request body within a size limit. Invalid UTF-8, malformed JSON, nesting deeper
+ * than 128 levels and wrong content types are 4xx errors naming the problem; an oversized body is
+ * refused as soon as it passes the limit, without buffering the rest.
  */
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from './gateway-error.js';
@@ -20,13 +20,20 @@ export async function readJsonBody(incoming: IncomingMessage, maxBytes: number):
   if (declared > maxBytes) throw tooLarge(maxBytes);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of incoming) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) {
-      incoming.resume(); // discard the rest rather than hold it
-      throw tooLarge(maxBytes);
+  try {
+    for await (const chunk of incoming) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        incoming.resume(); // discard the rest rather than hold it
+        throw tooLarge(maxBytes);
+      }
+      chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } catch (error) {
+    if (error instanceof GatewayError) throw error;
+    // The client hung up, or the server's request timeout cut off a body sent too slowly. Not a
+    // gateway failure: no error log with a stack for each one (a slow-body flood would fill logs).
+    throw new GatewayError('invalid_request', 'The connection closed before the request body was complete.');
   }
   if (size === 0) throw new GatewayError('invalid_json', 'The request body is empty: send a JSON object.');
   let text: string;
@@ -35,12 +42,43 @@ export async function readJsonBody(incoming: IncomingMessage, maxBytes: number):
   } catch {
     throw new GatewayError('invalid_json', 'The request body is not valid UTF-8.');
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     const detail = error instanceof RangeError ? 'it is nested too deeply' : (error as Error).message;
     throw new GatewayError('invalid_json', `The request body is not valid JSON: ${detail.slice(0, 200)}.`);
   }
+  if (nestedDeeperThan(value, MAX_DEPTH)) {
+    throw new GatewayError(
+      'invalid_json',
+      `The request body is nested more than ${MAX_DEPTH} levels deep: flatten it (tool schemas included).`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Deepest nesting accepted. JSON.parse takes any depth, but JSON.stringify (used to forward the
+ * body upstream) overflows the stack a few thousand levels down, so a deep value in a field the
+ * schema passes through unchecked (`tools[].function.parameters`, unknown keys) would otherwise
+ * fail after validation, as a 5xx. Real requests (tool schemas included) stay far below this.
+ */
+const MAX_DEPTH = 128;
+
+/**
+ * Whether `value` has containers nested more than `limit` deep. The recursion stops at `limit`,
+ * so it cannot overflow; it visits containers only, a few microseconds for a typical 100 KB body.
+ */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit === 0) return true;
+  const items = Array.isArray(value) ? value : Object.values(value);
+  for (let index = 0; index < items.length; index++) {
+    const item: unknown = items[index];
+    if (typeof item === 'object' && item !== null && nestedDeeperThan(item, limit - 1)) return true;
+  }
+  return false;
 }
 
 const tooLarge = (maxBytes: number): GatewayError =>
