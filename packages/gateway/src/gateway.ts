@@ -7,8 +7,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Authenticator } from './auth/keys.js';
 import type { GatewayConfig } from './config/config.js';
+import { BudgetGuard } from './governance/budget-guard.js';
 import type { GatewayRuntime } from './http/gateway-runtime.js';
 import { handleRequest } from './http/handle-request.js';
+import { defaultSpoolDirectory } from './ledger/ledger-spool.js';
 import { LedgerWriter } from './ledger/ledger-writer.js';
 import { createLogger, type Logger } from './ops/logger.js';
 import { GatewayMetrics, Gauge } from './ops/metrics.js';
@@ -55,6 +57,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   await store.migrate();
   const ledger = new LedgerWriter(store, {
     chainId: options.chainId ?? config.store.chainId,
+    // While the database is unreachable, entries are spooled beside the SQLite file and replayed.
+    spool: { directory: defaultSpoolDirectory(config.store.sqlite) },
     onError: (error, failure) => logger.error('ledger append failed', { ...failure, error: String(error) }),
   });
 
@@ -87,6 +91,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       { labels: {}, value: ledger.depth },
     ]),
   );
+  metrics.addGauge(
+    new Gauge(
+      'autocap_ledger_spool_entries',
+      'Ledger entries spooled to local disk, waiting for the database.',
+      () => [{ labels: {}, value: ledger.spoolDepth }],
+    ),
+  );
 
   let draining = false;
   const runtime: GatewayRuntime = {
@@ -94,7 +105,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     upstreams,
     store,
     ledger,
-    auth: new Authenticator({ masterKey: config.auth.masterKey, keys: store, now }),
+    auth: new Authenticator({ masterKey: config.auth.masterKey, keys: store, teams: store.governance, now }),
+    governance: new BudgetGuard({
+      store: store.governance,
+      now,
+      logger,
+      requestTimeoutMs: config.server.requestTimeoutMs,
+      settings: config.governance,
+    }),
     metrics,
     logger,
     now,
@@ -112,6 +130,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       draining = true;
       await ledger.flush();
       await ledger.close();
+      await runtime.governance.flush();
       await Promise.all([...upstreams.values()].map((upstream) => upstream.provider.close()));
       await store.close();
     },

@@ -27,6 +27,7 @@ function withAppend(append: LedgerStore['appendLedger']): LedgerStore {
     pageLedger: (options) => store.pageLedger(options),
     verifyLedger: (options) => store.verifyLedger(options),
     chainHeads: () => store.chainHeads(),
+    ledgerEntryIds: (ids) => store.ledgerEntryIds(ids),
   };
 }
 

@@ -2,10 +2,26 @@
  * Group commit for the ledger: the request path awaits `write()`, which resolves once the entry is
  * durably committed, while the cost of a commit (a transaction, an fsync with 'power' durability)
  * is shared by every entry that arrived in the same tick or while the previous commit ran.
+ *
+ * Database outages (with the `spool` option): a batch whose append fails with a connection error
+ * twice, or does not answer within `appendTimeoutMs`, is written to a local spool file instead
+ * (ledger-spool.ts, fsynced) and its write() promises resolve. While the spool holds entries,
+ * newer batches go to the spool too, behind them, so the chain keeps write order; a background
+ * replayer (ledger-replayer.ts) moves them into the store once it answers, skipping entries it
+ * already holds, and the writer returns to direct appends when the spool is empty. A spool left
+ * by a previous process is replayed first.
  */
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { canonicalizeEntry } from '../store/ledger-hash.js';
-import type { ChainHead, LedgerEntryInput, LedgerStore } from '../store/store.js';
+import type { ChainHead, LedgerEntry, LedgerEntryInput, LedgerStore } from '../store/store.js';
+import { isConnectionError } from '../store/store-errors.js';
+import {
+  LedgerReplayer,
+  LedgerStoreTimeoutError,
+  type ReplayStats,
+  StoreAppender,
+} from './ledger-replayer.js';
+import { LedgerSpool } from './ledger-spool.js';
 
 export interface LedgerWriterOptions {
   /** The chain this writer appends to (one per gateway instance). */
@@ -25,6 +41,28 @@ export interface LedgerWriterOptions {
   };
   /** Waits between retries; injectable so that tests need not wait. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Spool to local disk while the store cannot be reached. Without it, such batches are rejected. */
+  readonly spool?: LedgerSpoolSettings;
+  /** Which append failures mean the store is unreachable. Default: `isConnectionError`. */
+  readonly isConnectionError?: (error: unknown) => boolean;
+}
+
+export interface LedgerSpoolSettings {
+  /** Directory of the spool files (one per chain), created on first use. */
+  readonly directory: string;
+  /** Largest spool file, in bytes; beyond it write() rejects with LedgerSpoolFullError. Default 1 GiB. */
+  readonly maxBytes?: number;
+  /** Attempts of a batch failing with a connection error before it is spooled. Default 2. */
+  readonly attempts?: number;
+  /**
+   * An append (or replay id lookup) with no answer after this long counts as a stalled store: the
+   * batch is spooled while the append is left to finish. Default 1000 ms.
+   */
+  readonly appendTimeoutMs?: number;
+  /** Replay backoff while the store is still unreachable. Defaults: 250 ms doubling to 5 s. */
+  readonly replayDelayMs?: { readonly base?: number; readonly max?: number };
+  /** How long close() waits for the spool to drain; the rest is replayed at the next start. Default 5 s. */
+  readonly closeTimeoutMs?: number;
 }
 
 export interface LedgerWriteFailure {
@@ -35,6 +73,11 @@ export interface LedgerWriteFailure {
   readonly entries: number;
   /** False when the retry budget is spent and the batch's write() promises are being rejected. */
   readonly willRetry: boolean;
+  /**
+   * Set when a spool is configured: `to-spool` (the batch is being written to the spool instead),
+   * or `replay` (moving spooled entries into the store failed; it is retried).
+   */
+  readonly spool?: 'to-spool' | 'replay';
 }
 
 interface Pending {
@@ -69,11 +112,15 @@ export class LedgerWriter {
   private settled = 0;
   private drainWaiters: { readonly target: number; readonly resolve: () => void }[] = [];
   private committedHead: ChainHead | null = null;
+  private readonly isConnectionError: (error: unknown) => boolean;
+  private readonly appender: StoreAppender;
+  private readonly spool: LedgerSpool | null = null;
+  private readonly replayer: LedgerReplayer | null = null;
+  private readonly spoolAttempts: number;
+  private readonly closeTimeoutMs: number;
+  private readonly appendTimeoutMs: number | null;
 
-  constructor(
-    private readonly store: LedgerStore,
-    options: LedgerWriterOptions,
-  ) {
+  constructor(store: LedgerStore, options: LedgerWriterOptions) {
     this.chainId = options.chainId;
     this.maxBatch = options.maxBatch ?? 256;
     this.retries = options.retry?.retries ?? 5;
@@ -87,6 +134,48 @@ export class LedgerWriter {
     if (!Number.isSafeInteger(this.retries) || this.retries < 0) {
       throw new RangeError(`retry.retries must be a non-negative integer, got ${this.retries}`);
     }
+    this.isConnectionError = options.isConnectionError ?? isConnectionError;
+    const settings = options.spool;
+    const timeoutMs = settings ? (settings.appendTimeoutMs ?? 1000) : null;
+    this.appendTimeoutMs = timeoutMs;
+    this.appender = new StoreAppender(store, this.chainId, timeoutMs, (appended) => this.noteHead(appended));
+    this.spoolAttempts = settings?.attempts ?? 2;
+    this.closeTimeoutMs = settings?.closeTimeoutMs ?? 5000;
+    if (settings && timeoutMs !== null) {
+      const { directory, maxBytes } = settings;
+      const spool = new LedgerSpool({ directory, chainId: this.chainId, ...(maxBytes ? { maxBytes } : {}) });
+      this.spool = spool;
+      this.replayer = new LedgerReplayer({
+        store,
+        spool,
+        appender: this.appender,
+        maxBatch: this.maxBatch,
+        timeoutMs,
+        baseDelayMs: settings.replayDelayMs?.base ?? 250,
+        maxDelayMs: settings.replayDelayMs?.max ?? 5000,
+        sleep: this.sleep,
+        isConnectionError: this.isConnectionError,
+        report: (error, attempt, entries, willRetry) =>
+          this.report(error, { chainId: this.chainId, attempt, entries, willRetry, spool: 'replay' }),
+      });
+      // A spool left by a previous process goes first: new writes queue behind it.
+      if (spool.entries > 0) this.replayer.start();
+    }
+  }
+
+  /** Entries in the local spool, waiting for the store (for metrics). */
+  get spoolDepth(): number {
+    return this.spool?.entries ?? 0;
+  }
+
+  /** What the spool has seen since this writer started. */
+  get spoolStats(): ReplayStats {
+    return this.replayer?.stats ?? { spooled: 0, replayed: 0, alreadyStored: 0, setAside: 0 };
+  }
+
+  /** Resolves once the spool is empty again (at once without a spool, or once closed). */
+  replayed(): Promise<void> {
+    return this.replayer?.idle() ?? Promise.resolve();
   }
 
   /** Entries waiting or being committed (for metrics). */
@@ -129,10 +218,26 @@ export class LedgerWriter {
     return done;
   }
 
-  /** Refuses further writes and flushes. Does not close the store, which the writer does not own. */
-  close(): Promise<void> {
+  /**
+   * Refuses further writes and flushes; with a spool, waits up to `closeTimeoutMs` for it to drain
+   * into the store, then stops replaying (the next start replays the rest). Does not close the
+   * store, which the writer does not own.
+   */
+  async close(): Promise<void> {
     this.closed = true;
-    return this.flush();
+    await this.flush();
+    const replayer = this.replayer;
+    if (replayer === null) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.closeTimeoutMs);
+    });
+    try {
+      await Promise.race([replayer.idle(), deadline]);
+    } finally {
+      clearTimeout(timer);
+      replayer.stop();
+    }
   }
 
   private schedule(): void {
@@ -158,7 +263,9 @@ export class LedgerWriter {
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, this.maxBatch);
-      const outcome = await this.commitWithRetries(batch);
+      // Behind spooled entries (or a stalled append), a batch goes to the spool: write order holds.
+      const behind = this.spool !== null && (this.spool.entries > 0 || this.appender.stalled);
+      const outcome = behind ? this.toSpool(batch, null) : await this.commitWithRetries(batch);
       this.queue.splice(0, batch.length);
       for (const pending of batch) {
         if (outcome.ok) pending.resolve();
@@ -175,19 +282,55 @@ export class LedgerWriter {
     batch: readonly Pending[],
   ): Promise<{ ok: true } | { ok: false; error: unknown }> {
     const entries = batch.map((pending) => pending.entry);
+    const failure = { chainId: this.chainId, entries: entries.length };
     for (let attempt = 1; ; attempt += 1) {
-      try {
-        const appended = await this.store.appendLedger(this.chainId, entries);
-        const last = appended[appended.length - 1];
-        if (last) this.committedHead = { chainId: last.chainId, seq: last.seq, hash: last.hash };
-        return { ok: true };
-      } catch (error) {
-        const willRetry = attempt <= this.retries;
-        this.report(error, { chainId: this.chainId, attempt, entries: entries.length, willRetry });
-        if (!willRetry) return { ok: false, error };
-        await this.sleep(Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1)));
+      const outcome = await this.appender.append(entries);
+      if (outcome === 'stalled') {
+        const error = new LedgerStoreTimeoutError(
+          `the ledger store did not answer an append of ${entries.length} entries within ${this.appendTimeoutMs} ms`,
+        );
+        this.report(error, { ...failure, attempt, willRetry: true, spool: 'to-spool' });
+        return this.toSpool(batch, null);
       }
+      if (outcome.ok) return { ok: true };
+      const { error } = outcome;
+      if (this.spool !== null && this.isConnectionError(error) && attempt >= this.spoolAttempts) {
+        this.report(error, { ...failure, attempt, willRetry: true, spool: 'to-spool' });
+        // Its COMMIT may have gone through with the answer lost: replay resends it as it is.
+        return this.toSpool(batch, entries);
+      }
+      const willRetry = attempt <= this.retries || (this.spool !== null && this.isConnectionError(error));
+      this.report(error, { ...failure, attempt, willRetry });
+      if (!willRetry) return { ok: false, error };
+      await this.sleep(Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1)));
     }
+  }
+
+  /** Writes the batch to the spool (one fsync) and starts the replayer. */
+  private toSpool(
+    batch: readonly Pending[],
+    uncertain: readonly LedgerEntryInput[] | null,
+  ): { ok: true } | { ok: false; error: unknown } {
+    const { spool, replayer } = this;
+    if (spool === null || replayer === null) return { ok: false, error: new Error('no ledger spool') };
+    const entries = uncertain ?? batch.map((pending) => pending.entry);
+    try {
+      spool.append(entries);
+    } catch (error) {
+      const failure = { chainId: this.chainId, attempt: 1, entries: entries.length, willRetry: false };
+      this.report(error, { ...failure, spool: 'to-spool' });
+      replayer.start(); // settles a stalled append, if there is one
+      return { ok: false, error };
+    }
+    replayer.countSpooled(entries.length);
+    if (uncertain !== null) replayer.markUncertain(uncertain);
+    replayer.start();
+    return { ok: true };
+  }
+
+  private noteHead(appended: readonly LedgerEntry[]): void {
+    const last = appended[appended.length - 1];
+    if (last) this.committedHead = { chainId: last.chainId, seq: last.seq, hash: last.hash };
   }
 
   private report(error: unknown, failure: LedgerWriteFailure): void {

@@ -6,7 +6,21 @@
 
 type Labels = Readonly<Record<string, string>>;
 
+/** Sorted, escaped label text per label set, computed once: updates are on the request path. */
+const seriesKeys = new Map<string, string>();
+
 function seriesKey(labels: Labels): string {
+  let raw = '';
+  for (const name in labels) raw += `${name}\u0001${labels[name]}\u0002`;
+  let key = seriesKeys.get(raw);
+  if (key === undefined) {
+    key = buildSeriesKey(labels);
+    if (seriesKeys.size < 100_000) seriesKeys.set(raw, key);
+  }
+  return key;
+}
+
+function buildSeriesKey(labels: Labels): string {
   const parts = Object.keys(labels)
     .sort()
     .map((name) => `${name}="${escapeLabel(labels[name] ?? '')}"`);

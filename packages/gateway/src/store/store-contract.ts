@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sampleLedgerEntries, sampleLedgerEntry } from '../test-support/ledger-entries.js';
+import { describeGovernanceContract } from './governance-contract.js';
 import { hashEntry, InvalidLedgerEntryError } from './ledger-hash.js';
 import type { GatewayStore, LedgerEntry, LedgerEntryInput, VirtualKeyRecord } from './store.js';
 
@@ -164,6 +165,29 @@ export function describeStoreContract(
       await expect(store.verifyLedger()).resolves.toEqual({ ok: true, entries: 2, chains: 1 });
     });
 
+    it('tells which entry ids are stored, in any chain', async () => {
+      await expect(store.ledgerEntryIds([])).resolves.toEqual(new Set());
+      await expect(store.ledgerEntryIds(['att_000000'])).resolves.toEqual(new Set());
+      await store.appendLedger('chain-a', sampleLedgerEntries(3));
+      await store.appendLedger('chain-b', [sampleLedgerEntry(3, { id: 'it\'s "quoted", 🦜' })]);
+      const asked = [
+        'att_000002',
+        'att_000009',
+        'att_000000',
+        'it\'s "quoted", 🦜',
+        'ATT_000001',
+        '%',
+        "' OR 1=1 --",
+      ];
+      await expect(store.ledgerEntryIds(asked)).resolves.toEqual(
+        new Set(['att_000000', 'att_000002', 'it\'s "quoted", 🦜']),
+      );
+      const many = Array.from({ length: 5000 }, (_, index) => `att_${index.toString().padStart(6, '0')}`);
+      await expect(store.ledgerEntryIds(many)).resolves.toEqual(
+        new Set(['att_000000', 'att_000001', 'att_000002']),
+      );
+    });
+
     it('round-trips unicode, emoji, quotes and exact numbers', async () => {
       const input = sampleLedgerEntry(0, {
         id: 'att_ünï_🦜',
@@ -229,6 +253,7 @@ export function describeStoreContract(
       await expect(store.findKeyByHash(key.hash)).resolves.toEqual(key);
     });
   });
+  describeGovernanceContract(name, open, cleanup);
 }
 
 function chainFields(entry: LedgerEntry): Pick<LedgerEntry, 'chainId' | 'seq' | 'prevHash' | 'hash'> {

@@ -3,6 +3,7 @@
  * `SqliteDatabase`). `store/sqlite/` is the embedded default; `store/postgres/` comes with scale-out.
  * Both pass one contract suite (`store-contract.ts`).
  */
+import type { DataClass, GovernanceStore, KeyRole, Limits } from './governance-types.js';
 
 /** One upstream attempt. A request that fell back twice has three entries. */
 export interface LedgerEntryInput {
@@ -84,6 +85,19 @@ export interface VirtualKeyRecord {
   /** Model names this key may call; null for all. */
   readonly allowedModels: readonly string[] | null;
   readonly revoked: boolean;
+  // Governance (governance-types.ts). Each is present only when set, so a plain key reads back
+  // exactly as it was inserted.
+  /** The team whose budgets and limits also apply. */
+  readonly teamId?: string;
+  /** Absent: `user`. */
+  readonly role?: KeyRole;
+  /** Caller-defined tags (owner, purpose); never used for decisions. */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Present when at least one budget or limit is set. */
+  readonly limits?: Limits;
+  readonly dataClass?: DataClass;
+  /** The key id that created this key, or `master`; absent for keys made by `autocap keys create`. */
+  readonly createdBy?: string;
 }
 
 /** The last entry of a chain: what an external anchor records (see `verifyLedger`). */
@@ -114,6 +128,11 @@ export interface LedgerStore {
   verifyLedger(options?: VerifyOptions): Promise<VerifyResult>;
   /** The head of every chain, as the store recorded it on append. */
   chainHeads(): Promise<readonly ChainHead[]>;
+  /**
+   * Which of these entry ids are stored, in any chain. The ledger writer's replay asks before
+   * appending spooled entries, so that an entry appended before a crash is not appended twice.
+   */
+  ledgerEntryIds(ids: readonly string[]): Promise<ReadonlySet<string>>;
 }
 
 export interface KeyStore {
@@ -124,6 +143,8 @@ export interface KeyStore {
 }
 
 export interface GatewayStore extends LedgerStore, KeyStore {
+  /** Teams, key updates, budgets, rate counters and usage, on the same database. */
+  readonly governance: GovernanceStore;
   /** Creates or upgrades the schema (numbered migrations, recorded in the database). */
   migrate(): Promise<void>;
   close(): Promise<void>;

@@ -98,6 +98,112 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'teams-key-governance-budgets-rate-counters',
+    sql: `
+      CREATE TABLE teams (
+        id                 text COLLATE "C" PRIMARY KEY,
+        name               text    NOT NULL UNIQUE,
+        created_at_ms      bigint  NOT NULL,
+        budget_daily_usd   double precision,
+        budget_monthly_usd double precision,
+        budget_total_usd   double precision,
+        rpm                bigint,
+        tpm                bigint,
+        max_concurrent     bigint,
+        data_class         text CHECK (data_class IN ('private'))
+      );
+
+      ALTER TABLE virtual_keys
+        ADD COLUMN team_id            text COLLATE "C" REFERENCES teams (id),
+        ADD COLUMN role               text NOT NULL DEFAULT 'user' CHECK (role IN ('admin', 'team_admin', 'user')),
+        ADD COLUMN metadata           text, -- JSON object of strings; NULL for none
+        ADD COLUMN budget_daily_usd   double precision,
+        ADD COLUMN budget_monthly_usd double precision,
+        ADD COLUMN budget_total_usd   double precision,
+        ADD COLUMN rpm                bigint,
+        ADD COLUMN tpm                bigint,
+        ADD COLUMN max_concurrent     bigint,
+        ADD COLUMN data_class         text CHECK (data_class IN ('private')),
+        ADD COLUMN created_by         text;
+      CREATE INDEX virtual_keys_team ON virtual_keys (team_id);
+
+      -- Settled spend per scope and window (window_start_ms 0 for 'total').
+      CREATE TABLE budget_spend (
+        scope_kind      text COLLATE "C" NOT NULL CHECK (scope_kind IN ('key', 'team')),
+        scope_id        text COLLATE "C" NOT NULL,
+        budget_window   text COLLATE "C" NOT NULL CHECK (budget_window IN ('day', 'month', 'total')),
+        window_start_ms bigint           NOT NULL,
+        spent_usd       double precision NOT NULL,
+        PRIMARY KEY (scope_kind, scope_id, budget_window, window_start_ms)
+      );
+
+      -- Worst-case costs of requests in flight; a row past expires_at_ms no longer counts.
+      CREATE TABLE budget_reservations (
+        id            text COLLATE "C" NOT NULL,
+        scope_kind    text COLLATE "C" NOT NULL,
+        scope_id      text COLLATE "C" NOT NULL,
+        amount_usd    double precision NOT NULL,
+        expires_at_ms bigint           NOT NULL,
+        PRIMARY KEY (id, scope_kind, scope_id)
+      );
+      CREATE INDEX budget_reservations_scope ON budget_reservations (scope_kind, scope_id, expires_at_ms);
+
+      CREATE TABLE rate_counters (
+        scope_kind      text COLLATE "C" NOT NULL,
+        scope_id        text COLLATE "C" NOT NULL,
+        minute_start_ms bigint NOT NULL,
+        requests        bigint NOT NULL,
+        tokens          bigint NOT NULL,
+        PRIMARY KEY (scope_kind, scope_id, minute_start_ms)
+      );
+
+      -- One reservation in one call (postgres-budgets.ts): the scopes' advisory locks in the given
+      -- (sorted) order, then, in a fresh snapshot that sees every reservation committed before
+      -- the locks were granted, each check's spend and reservations, and the insert when every
+      -- check has room. Returns the insert's row count, then one row per check. The locks are
+      -- held only while this runs and commits: no client round trip happens under them.
+      CREATE FUNCTION autocap_reserve_budget(
+        p_lock_namespace integer, p_lock_keys integer[],
+        p_kinds text[], p_ids text[], p_windows text[], p_starts bigint[], p_limits double precision[],
+        p_now_ms bigint, p_amount_usd double precision, p_epsilon_usd double precision,
+        p_reservation_id text, p_expires_at_ms bigint, p_scope_kinds text[], p_scope_ids text[]
+      ) RETURNS TABLE (r_inserted bigint, r_ord bigint, r_spent_usd double precision, r_reserved_usd double precision)
+      LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+      DECLARE
+        lock_key integer;
+      BEGIN
+        FOREACH lock_key IN ARRAY p_lock_keys LOOP
+          PERFORM pg_advisory_xact_lock(p_lock_namespace, lock_key);
+        END LOOP;
+        RETURN QUERY
+          WITH c AS (
+            SELECT * FROM unnest(p_kinds, p_ids, p_windows, p_starts, p_limits)
+              WITH ORDINALITY AS c(kind, id, win, start, lim, n)
+          ), state AS (
+            SELECT c.n, c.lim, COALESCE(s.spent_usd, 0) AS spent,
+              (SELECT COALESCE(SUM(r.amount_usd), 0) FROM budget_reservations r
+                WHERE r.scope_kind = c.kind AND r.scope_id = c.id AND r.expires_at_ms > p_now_ms) AS reserved
+            FROM c LEFT JOIN budget_spend s ON s.scope_kind = c.kind AND s.scope_id = c.id
+              AND s.budget_window = c.win AND s.window_start_ms = c.start
+          ), room AS (
+            SELECT COALESCE(bool_and(state.spent + state.reserved + p_amount_usd <= state.lim + p_epsilon_usd), true) AS ok
+            FROM state
+          ), added AS (
+            INSERT INTO budget_reservations (id, scope_kind, scope_id, amount_usd, expires_at_ms)
+            SELECT p_reservation_id, t.kind, t.id, p_amount_usd, p_expires_at_ms
+            FROM unnest(p_scope_kinds, p_scope_ids) AS t(kind, id)
+            WHERE (SELECT room.ok FROM room)
+            RETURNING 1
+          )
+          SELECT i.count, state.n, state.spent, state.reserved
+          FROM (SELECT count(*) AS count FROM added) i LEFT JOIN state ON true
+          ORDER BY state.n;
+      END
+      $fn$;
+    `,
+  },
 ];
 
 /** The subset of a pg client or pool the migrator needs. */

@@ -4,6 +4,7 @@
  * PostgreSQL 12+ prints the shortest text that round-trips), boolean as a boolean and text[] as an
  * array. Readers are strict: a value of the wrong shape throws instead of passing a wrong value on.
  */
+import { type DataClass, hasAnyLimit, type Limits, NO_LIMITS } from '../governance-types.js';
 import type { ChainHead, LedgerEntry, VerifyResult, VirtualKeyRecord } from '../store.js';
 
 export type PostgresRow = Record<string, unknown>;
@@ -138,10 +139,31 @@ export function toChainHead(row: PostgresRow): ChainHead {
   return { chainId: readText(row, 'chain_id'), seq: readInteger(row, 'seq'), hash: readText(row, 'hash') };
 }
 
-export const SELECT_KEY_COLUMNS =
-  'SELECT id, hash, name, created_at_ms, expires_at_ms, allowed_models, revoked';
+// biome-ignore format: one column list, read as a table
+export const KEY_COLUMNS = [
+  'id', 'hash', 'name', 'created_at_ms', 'expires_at_ms', 'allowed_models', 'revoked', 'team_id',
+  'role', 'metadata', 'budget_daily_usd', 'budget_monthly_usd', 'budget_total_usd', 'rpm', 'tpm',
+  'max_concurrent', 'data_class', 'created_by',
+] as const;
+
+export const SELECT_KEY_COLUMNS = `SELECT ${KEY_COLUMNS.join(', ')}`;
+
+/** Limits fields and their columns, shared by keys and teams. */
+export const LIMIT_COLUMNS = [
+  ['budgetDailyUsd', 'budget_daily_usd'],
+  ['budgetMonthlyUsd', 'budget_monthly_usd'],
+  ['budgetTotalUsd', 'budget_total_usd'],
+  ['rpm', 'rpm'],
+  ['tpm', 'tpm'],
+  ['maxConcurrent', 'max_concurrent'],
+] as const satisfies readonly (readonly [keyof Limits, string])[];
 
 export function toKeyRecord(row: PostgresRow): VirtualKeyRecord {
+  const limits = readLimits(row);
+  const role = readText(row, 'role');
+  if (role !== 'admin' && role !== 'team_admin' && role !== 'user') {
+    throw new Error(`column role holds ${role}, expected admin, team_admin or user`);
+  }
   return {
     id: readText(row, 'id'),
     hash: readText(row, 'hash'),
@@ -150,22 +172,70 @@ export function toKeyRecord(row: PostgresRow): VirtualKeyRecord {
     expiresAtMs: row['expires_at_ms'] === null ? null : readInteger(row, 'expires_at_ms'),
     allowedModels: row['allowed_models'] === null ? null : readTextArray(row, 'allowed_models'),
     revoked: readBoolean(row, 'revoked'),
+    ...(row['team_id'] === null ? {} : { teamId: readText(row, 'team_id') }),
+    ...(role === 'user' ? {} : { role }),
+    ...(row['metadata'] === null ? {} : { metadata: parseMetadata(readText(row, 'metadata')) }),
+    ...(hasAnyLimit(limits) ? { limits } : {}),
+    ...(row['data_class'] === null ? {} : { dataClass: readDataClass(row) }),
+    ...(row['created_by'] === null ? {} : { createdBy: readText(row, 'created_by') }),
   };
 }
 
-/** The parameters of `INSERT INTO virtual_keys (id, hash, name, created_at_ms, ...) VALUES ($1..$7)`. */
+/** The parameters of `INSERT INTO virtual_keys (KEY_COLUMNS) VALUES ($1..$18)`, in KEY_COLUMNS order. */
 export function keyValues(key: VirtualKeyRecord): unknown[] {
-  return [key.id, key.hash, key.name, key.createdAtMs, key.expiresAtMs, key.allowedModels, key.revoked];
+  const limits = key.limits ?? NO_LIMITS;
+  return [
+    key.id,
+    key.hash,
+    key.name,
+    key.createdAtMs,
+    key.expiresAtMs,
+    key.allowedModels,
+    key.revoked,
+    key.teamId ?? null,
+    key.role ?? 'user',
+    key.metadata === undefined ? null : JSON.stringify(key.metadata),
+    ...LIMIT_COLUMNS.map(([field]) => limits[field]),
+    key.dataClass ?? null,
+    key.createdBy ?? null,
+  ];
 }
 
-function readText(row: PostgresRow, column: string): string {
+/** double precision arrives as a number, bigint as a decimal string. */
+export function readLimits(row: PostgresRow): Limits {
+  const read = (column: string): number | null => {
+    const value = row[column];
+    if (value === null || value === undefined) return null;
+    const number = typeof value === 'string' ? Number(value) : value;
+    if (typeof number !== 'number' || !Number.isFinite(number)) {
+      throw new Error(`column ${column} holds ${String(value)}, expected a number`);
+    }
+    return number;
+  };
+  return {
+    budgetDailyUsd: read('budget_daily_usd'),
+    budgetMonthlyUsd: read('budget_monthly_usd'),
+    budgetTotalUsd: read('budget_total_usd'),
+    rpm: read('rpm'),
+    tpm: read('tpm'),
+    maxConcurrent: read('max_concurrent'),
+  };
+}
+
+export function readDataClass(row: PostgresRow): DataClass {
+  const value = row['data_class'];
+  if (value !== 'private') throw new Error(`column data_class holds ${String(value)}, expected 'private'`);
+  return value;
+}
+
+export function readText(row: PostgresRow, column: string): string {
   const value = row[column];
   if (typeof value !== 'string') throw new Error(`column ${column} holds ${typeof value}, expected text`);
   return value;
 }
 
 /** bigint arrives as a decimal string, integer as a number; either must be a safe integer. */
-function readInteger(row: PostgresRow, column: string): number {
+export function readInteger(row: PostgresRow, column: string): number {
   const value = row[column];
   const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isSafeInteger(number)) {
@@ -174,7 +244,7 @@ function readInteger(row: PostgresRow, column: string): number {
   return number;
 }
 
-function readFloat(row: PostgresRow, column: string): number {
+export function readFloat(row: PostgresRow, column: string): number {
   const value = row[column];
   if (typeof value !== 'number') throw new Error(`column ${column} holds ${typeof value}, expected a number`);
   return value;

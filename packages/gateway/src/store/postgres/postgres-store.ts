@@ -31,8 +31,10 @@ import type {
 } from '../store.js';
 import { appendChainedBatch, type ChainPosition, chainEntries, EMPTY_CHAIN } from './postgres-append.js';
 import { classifyAppendFailure, setAsideBatch, sqlState } from './postgres-errors.js';
+import { PostgresGovernance } from './postgres-governance.js';
 import { applyPostgresMigrations } from './postgres-migrations.js';
 import {
+  KEY_COLUMNS,
   keyValues,
   type PostgresRow,
   readForVerify,
@@ -97,6 +99,7 @@ class PostgresStore implements GatewayStore {
   private readonly appendQueues = new Map<string, Promise<void>>();
   private starting: Promise<void> | null = null;
   private closed = false;
+  readonly governance: PostgresGovernance;
 
   constructor(url: string, options: PostgresStoreOptions) {
     const poolSize = options.poolSize ?? 10;
@@ -138,6 +141,22 @@ class PostgresStore implements GatewayStore {
     });
     // Without a listener, an idle connection dropped by the server would crash the process.
     this.pool.on('error', (error) => this.onError(error, 'connection-lost'));
+    this.governance = new PostgresGovernance({
+      pool: this.pool,
+      // Reservations and rate counts: their own few connections, commits without a WAL flush.
+      budgetPool: {
+        connectionString: url,
+        max: Math.max(2, Math.ceil(poolSize / 2)),
+        connectionTimeoutMillis: connectTimeoutMs,
+        ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
+        application_name: 'autocap-gateway-budgets',
+        options: '-c synchronous_commit=off',
+      },
+      table: this.table,
+      ready: () => this.ready(),
+      lockNamespace: this.schema ?? '',
+      onConnectionLost: (error) => this.onError(error, 'connection-lost'),
+    });
     // Start now, so the heads are the ones found at open; a failure is reported to the next caller.
     this.ready().catch(() => undefined);
   }
@@ -151,6 +170,7 @@ class PostgresStore implements GatewayStore {
     if (this.closed) return;
     this.closed = true;
     await this.starting?.catch(() => undefined);
+    await this.governance.close();
     await this.pool.end();
   }
 
@@ -236,6 +256,16 @@ class PostgresStore implements GatewayStore {
     return this.readHeads(this.pool);
   }
 
+  async ledgerEntryIds(ids: readonly string[]): Promise<ReadonlySet<string>> {
+    if (ids.length === 0) return new Set();
+    await this.ready();
+    const result = await this.pool.query(
+      `SELECT id FROM ${this.table('ledger')} WHERE id = ANY($1::text[])`,
+      [ids],
+    );
+    return new Set(result.rows.map((row) => String(row['id'])));
+  }
+
   private async readHeads(database: pg.Pool | pg.PoolClient): Promise<ChainHead[]> {
     const result = await database.query(
       `SELECT chain_id, seq, hash FROM ${this.table('chain_heads')} ORDER BY chain_id`,
@@ -274,8 +304,8 @@ class PostgresStore implements GatewayStore {
     await this.ready();
     try {
       await this.pool.query(
-        `INSERT INTO ${this.table('virtual_keys')} ` +
-          '(id, hash, name, created_at_ms, expires_at_ms, allowed_models, revoked) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        `INSERT INTO ${this.table('virtual_keys')} (${KEY_COLUMNS.join(', ')}) ` +
+          `VALUES (${KEY_COLUMNS.map((_, index) => `$${index + 1}`).join(', ')})`,
         keyValues(key),
       );
     } catch (error) {

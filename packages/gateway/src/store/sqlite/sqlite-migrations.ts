@@ -68,6 +68,68 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'teams-key-governance-budgets-rate-counters',
+    sql: `
+      CREATE TABLE teams (
+        id                 TEXT    PRIMARY KEY,
+        name               TEXT    NOT NULL UNIQUE,
+        created_at_ms      INTEGER NOT NULL,
+        budget_daily_usd   REAL,
+        budget_monthly_usd REAL,
+        budget_total_usd   REAL,
+        rpm                INTEGER,
+        tpm                INTEGER,
+        max_concurrent     INTEGER,
+        data_class         TEXT CHECK (data_class IN ('private'))
+      );
+
+      ALTER TABLE virtual_keys ADD COLUMN team_id TEXT REFERENCES teams (id);
+      ALTER TABLE virtual_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'user'
+        CHECK (role IN ('admin', 'team_admin', 'user'));
+      ALTER TABLE virtual_keys ADD COLUMN metadata TEXT; -- JSON object of strings; NULL for none
+      ALTER TABLE virtual_keys ADD COLUMN budget_daily_usd REAL;
+      ALTER TABLE virtual_keys ADD COLUMN budget_monthly_usd REAL;
+      ALTER TABLE virtual_keys ADD COLUMN budget_total_usd REAL;
+      ALTER TABLE virtual_keys ADD COLUMN rpm INTEGER;
+      ALTER TABLE virtual_keys ADD COLUMN tpm INTEGER;
+      ALTER TABLE virtual_keys ADD COLUMN max_concurrent INTEGER;
+      ALTER TABLE virtual_keys ADD COLUMN data_class TEXT CHECK (data_class IN ('private'));
+      ALTER TABLE virtual_keys ADD COLUMN created_by TEXT;
+      CREATE INDEX virtual_keys_team ON virtual_keys (team_id);
+
+      -- Settled spend per scope and window (window_start_ms 0 for 'total').
+      CREATE TABLE budget_spend (
+        scope_kind      TEXT    NOT NULL CHECK (scope_kind IN ('key', 'team')),
+        scope_id        TEXT    NOT NULL,
+        budget_window   TEXT    NOT NULL CHECK (budget_window IN ('day', 'month', 'total')),
+        window_start_ms INTEGER NOT NULL,
+        spent_usd       REAL    NOT NULL,
+        PRIMARY KEY (scope_kind, scope_id, budget_window, window_start_ms)
+      );
+
+      -- Worst-case costs of requests in flight; a row past expires_at_ms no longer counts.
+      CREATE TABLE budget_reservations (
+        id            TEXT    NOT NULL,
+        scope_kind    TEXT    NOT NULL,
+        scope_id      TEXT    NOT NULL,
+        amount_usd    REAL    NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (id, scope_kind, scope_id)
+      );
+      CREATE INDEX budget_reservations_scope ON budget_reservations (scope_kind, scope_id, expires_at_ms);
+
+      CREATE TABLE rate_counters (
+        scope_kind      TEXT    NOT NULL,
+        scope_id        TEXT    NOT NULL,
+        minute_start_ms INTEGER NOT NULL,
+        requests        INTEGER NOT NULL,
+        tokens          INTEGER NOT NULL,
+        PRIMARY KEY (scope_kind, scope_id, minute_start_ms)
+      );
+    `,
+  },
 ];
 
 /**

@@ -2,15 +2,29 @@
  * Rows of the SQLite store and their mapping to store records. Readers are strict: a column that
  * holds the wrong type (a hand-edited file) throws instead of passing a wrong value on.
  */
+import { type DataClass, hasAnyLimit, type KeyRole, type Limits, NO_LIMITS } from '../governance-types.js';
 import type { ChainHead, LedgerEntry, VerifyResult, VirtualKeyRecord } from '../store.js';
 
 export type SqlValue = string | number | bigint | Buffer | null;
 type LedgerColumn = (typeof LEDGER_COLUMNS)[number];
 export type LedgerRow = Record<LedgerColumn, SqlValue>;
-export type KeyRow = Record<
-  'id' | 'hash' | 'name' | 'created_at_ms' | 'expires_at_ms' | 'allowed_models' | 'revoked',
-  SqlValue
->;
+export type KeyRow = Record<(typeof KEY_COLUMNS)[number], SqlValue>;
+
+// biome-ignore format: one column list, read as a table
+export const KEY_COLUMNS = [
+  'id', 'hash', 'name', 'created_at_ms', 'expires_at_ms', 'allowed_models', 'revoked', 'team_id',
+  'role', 'metadata', 'budget_daily_usd', 'budget_monthly_usd', 'budget_total_usd', 'rpm', 'tpm',
+  'max_concurrent', 'data_class', 'created_by',
+] as const;
+/** Limits fields and their columns, shared by keys and teams. */
+export const LIMIT_COLUMNS = [
+  ['budgetDailyUsd', 'budget_daily_usd'],
+  ['budgetMonthlyUsd', 'budget_monthly_usd'],
+  ['budgetTotalUsd', 'budget_total_usd'],
+  ['rpm', 'rpm'],
+  ['tpm', 'tpm'],
+  ['maxConcurrent', 'max_concurrent'],
+] as const satisfies readonly (readonly [keyof Limits, string])[];
 export type HeadRow = Record<'chain_id' | 'seq' | 'hash', SqlValue>;
 
 // biome-ignore format: one column list, read as a table
@@ -110,6 +124,8 @@ export function toChainHead(row: HeadRow): ChainHead {
 }
 
 export function toKeyRecord(row: KeyRow): VirtualKeyRecord {
+  const limits = readLimits(row);
+  const role = readRole(row);
   return {
     id: readText(row, 'id'),
     hash: readText(row, 'hash'),
@@ -118,7 +134,70 @@ export function toKeyRecord(row: KeyRow): VirtualKeyRecord {
     expiresAtMs: row.expires_at_ms === null ? null : readNumber(row, 'expires_at_ms'),
     allowedModels: row.allowed_models === null ? null : parseStringArray(readText(row, 'allowed_models')),
     revoked: readBoolean(row, 'revoked'),
+    ...(row.team_id === null ? {} : { teamId: readText(row, 'team_id') }),
+    ...(role === 'user' ? {} : { role }),
+    ...(row.metadata === null ? {} : { metadata: parseMetadata(readText(row, 'metadata')) }),
+    ...(hasAnyLimit(limits) ? { limits } : {}),
+    ...(row.data_class === null ? {} : { dataClass: readDataClass(row) }),
+    ...(row.created_by === null ? {} : { createdBy: readText(row, 'created_by') }),
   };
+}
+
+/** The row to insert for a key: absent governance fields are NULL (role: `user`). */
+export function toKeyRow(key: VirtualKeyRecord): KeyRow {
+  const limits = key.limits ?? NO_LIMITS;
+  return {
+    id: key.id,
+    hash: key.hash,
+    name: key.name,
+    created_at_ms: key.createdAtMs,
+    expires_at_ms: key.expiresAtMs,
+    allowed_models: key.allowedModels === null ? null : JSON.stringify(key.allowedModels),
+    revoked: key.revoked ? 1 : 0,
+    team_id: key.teamId ?? null,
+    role: key.role ?? 'user',
+    metadata: key.metadata === undefined ? null : JSON.stringify(key.metadata),
+    budget_daily_usd: limits.budgetDailyUsd,
+    budget_monthly_usd: limits.budgetMonthlyUsd,
+    budget_total_usd: limits.budgetTotalUsd,
+    rpm: limits.rpm,
+    tpm: limits.tpm,
+    max_concurrent: limits.maxConcurrent,
+    data_class: key.dataClass ?? null,
+    created_by: key.createdBy ?? null,
+  };
+}
+
+export function readLimits(row: Readonly<Record<string, SqlValue>>): Limits {
+  const read = (column: string): number | null => {
+    const value = row[column];
+    if (value === null || value === undefined) return null;
+    if (typeof value !== 'number')
+      throw new Error(`column ${column} holds ${typeof value}, expected a number`);
+    return value;
+  };
+  return {
+    budgetDailyUsd: read('budget_daily_usd'),
+    budgetMonthlyUsd: read('budget_monthly_usd'),
+    budgetTotalUsd: read('budget_total_usd'),
+    rpm: read('rpm'),
+    tpm: read('tpm'),
+    maxConcurrent: read('max_concurrent'),
+  };
+}
+
+export function readDataClass(row: Readonly<Record<string, SqlValue>>): DataClass {
+  const value = row['data_class'];
+  if (value !== 'private') throw new Error(`column data_class holds ${String(value)}, expected 'private'`);
+  return value;
+}
+
+function readRole(row: KeyRow): KeyRole {
+  const value = row.role;
+  if (value !== 'admin' && value !== 'team_admin' && value !== 'user') {
+    throw new Error(`column role holds ${String(value)}, expected admin, team_admin or user`);
+  }
+  return value;
 }
 
 export function readText<Column extends string>(row: Record<Column, SqlValue>, column: Column): string {
@@ -139,7 +218,7 @@ export function readBoolean<Column extends string>(row: Record<Column, SqlValue>
   return value === 1;
 }
 
-function parseMetadata(text: string): Readonly<Record<string, string>> {
+export function parseMetadata(text: string): Readonly<Record<string, string>> {
   const parsed: unknown = JSON.parse(text);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new Error('column metadata is not a JSON object');

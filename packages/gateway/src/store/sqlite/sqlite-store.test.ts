@@ -59,6 +59,7 @@ describe('sqlite store', () => {
     tamper(path, (db) => {
       expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
         { version: 1, name: 'ledger-chain-heads-virtual-keys' },
+        { version: 2, name: 'teams-key-governance-budgets-rate-counters' },
       ]);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     });

@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import type { GovernanceStore } from '../governance-types.js';
 import { hashEntry, LedgerChainVerifier } from '../ledger-hash.js';
 import type {
   ChainHead,
@@ -22,11 +23,13 @@ import type {
   VerifyResult,
   VirtualKeyRecord,
 } from '../store.js';
+import { SqliteGovernance } from './sqlite-governance.js';
 import { applySqliteMigrations } from './sqlite-migrations.js';
 import {
   decodeCursor,
   encodeCursor,
   type HeadRow,
+  KEY_COLUMNS,
   type KeyRow,
   LEDGER_COLUMNS,
   type LedgerRow,
@@ -37,6 +40,7 @@ import {
   SELECT_LEDGER,
   toChainHead,
   toKeyRecord,
+  toKeyRow,
   toLedgerEntry,
   toLedgerRow,
 } from './sqlite-rows.js';
@@ -64,8 +68,7 @@ export class LedgerConflictError extends Error {
 /** How many verified rows between yields to the event loop (verify runs on its own connection). */
 const VERIFY_YIELD_EVERY = 2000;
 const MAX_PAGE = 10_000;
-const SELECT_KEYS =
-  'SELECT id, hash, name, created_at_ms, expires_at_ms, allowed_models, revoked FROM virtual_keys';
+const SELECT_KEYS = `SELECT ${KEY_COLUMNS.join(', ')} FROM virtual_keys`;
 
 /**
  * Opens (creating the file and its parent directory if missing) and migrates a SQLite store. The
@@ -83,6 +86,8 @@ class SqliteStore implements GatewayStore {
   private readonly heads = new Map<string, { seq: number; hash: string }>();
   private readonly statements;
   private readonly appendTransaction;
+  private selectStoredIds: Database.Statement<[string], { id: string }> | null = null;
+  readonly governance: GovernanceStore;
 
   constructor(
     private readonly path: string,
@@ -124,8 +129,8 @@ class SqliteStore implements GatewayStore {
         `${SELECT_LEDGER} WHERE (chain_id, seq) > (?, ?) ORDER BY chain_id, seq LIMIT ?`,
       ),
       insertKey: db.prepare<[KeyRow]>(
-        'INSERT INTO virtual_keys (id, hash, name, created_at_ms, expires_at_ms, allowed_models, revoked) ' +
-          'VALUES (@id, @hash, @name, @created_at_ms, @expires_at_ms, @allowed_models, @revoked)',
+        `INSERT INTO virtual_keys (${KEY_COLUMNS.join(', ')}) ` +
+          `VALUES (${KEY_COLUMNS.map((column) => `@${column}`).join(', ')})`,
       ),
       selectKeyByHash: db.prepare<[string], KeyRow>(`${SELECT_KEYS} WHERE hash = ?`),
       selectKeys: db.prepare<[], KeyRow>(`${SELECT_KEYS} ORDER BY created_at_ms, id`),
@@ -135,6 +140,7 @@ class SqliteStore implements GatewayStore {
       this.heads.set(readText(row, 'chain_id'), { seq: readNumber(row, 'seq'), hash: readText(row, 'hash') });
     }
     this.appendTransaction = db.transaction(this.appendRows.bind(this));
+    this.governance = new SqliteGovernance(db);
   }
 
   async migrate(): Promise<void> {
@@ -217,6 +223,15 @@ class SqliteStore implements GatewayStore {
     return this.statements.selectHeads.all().map(toChainHead);
   }
 
+  async ledgerEntryIds(ids: readonly string[]): Promise<ReadonlySet<string>> {
+    if (ids.length === 0) return new Set();
+    // One bound parameter (a JSON array), whatever the number of ids.
+    this.selectStoredIds ??= this.db.prepare<[string], { id: string }>(
+      'SELECT id FROM ledger WHERE id IN (SELECT value FROM json_each(?))',
+    );
+    return new Set(this.selectStoredIds.all(JSON.stringify(ids)).map((row) => row.id));
+  }
+
   /**
    * Streams every row in (chain_id, seq) order through LedgerChainVerifier, in constant memory. It
    * reads on a separate read-only connection inside one read transaction (one WAL snapshot for the
@@ -255,15 +270,7 @@ class SqliteStore implements GatewayStore {
 
   async insertKey(key: VirtualKeyRecord): Promise<void> {
     try {
-      this.statements.insertKey.run({
-        id: key.id,
-        hash: key.hash,
-        name: key.name,
-        created_at_ms: key.createdAtMs,
-        expires_at_ms: key.expiresAtMs,
-        allowed_models: key.allowedModels === null ? null : JSON.stringify(key.allowedModels),
-        revoked: key.revoked ? 1 : 0,
-      });
+      this.statements.insertKey.run(toKeyRow(key));
     } catch (error) {
       if (isConstraint(error, 'virtual_keys.id')) {
         throw new Error(`virtual key id ${JSON.stringify(key.id)} already exists`);

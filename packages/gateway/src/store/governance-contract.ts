@@ -1,0 +1,410 @@
+/**
+ * The governance half of the store contract (teams, keys, budgets, rate counters, usage), run by
+ * `describeStoreContract` against every backend on a real database. Times are injected, so window
+ * boundaries are tested exactly.
+ */
+import { createHash } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sampleLedgerEntry } from '../test-support/ledger-entries.js';
+import {
+  type BudgetCheck,
+  type Limits,
+  NO_LIMITS,
+  type RateCheck,
+  type ReserveRequest,
+  type TeamRecord,
+} from './governance-types.js';
+import type { GatewayStore, VirtualKeyRecord } from './store.js';
+
+const MAR_15 = Date.UTC(2026, 2, 15, 12, 0, 0);
+const MAR_31_LAST_SECOND = Date.UTC(2026, 2, 31, 23, 59, 59);
+const APR_1 = Date.UTC(2026, 3, 1);
+
+export function describeGovernanceContract(
+  name: string,
+  open: () => Promise<GatewayStore>,
+  cleanup: () => Promise<void> | void,
+): void {
+  describe(`${name}: governance contract`, () => {
+    let store: GatewayStore;
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close();
+      await cleanup();
+    });
+
+    const key = { scopeKind: 'key', scopeId: 'key_a' } as const;
+    const team = { scopeKind: 'team', scopeId: 'team_r' } as const;
+    const check = (scope: typeof key | typeof team, window: BudgetCheck['window'], limitUsd: number) => ({
+      ...scope,
+      window,
+      limitUsd,
+    });
+    const reserve = (id: string, amountUsd: number, checks: BudgetCheck[], nowMs = MAR_15, ttlMs = 60_000) =>
+      store.governance.reserveBudget({
+        reservationId: id,
+        checks,
+        scopes: [key, team],
+        amountUsd,
+        nowMs,
+        expiresAtMs: nowMs + ttlMs,
+      } satisfies ReserveRequest);
+
+    it('creates, lists, reads and updates teams; refuses a duplicate name', async () => {
+      const research = sampleTeam('team_r', 'research', { budgetDailyUsd: 50, rpm: 600 });
+      const ops = sampleTeam('team_o', 'ops', {}, 2);
+      await store.governance.createTeam(research);
+      await store.governance.createTeam(ops);
+      await expect(store.governance.getTeam('team_r')).resolves.toEqual(research);
+      await expect(store.governance.getTeam('team_missing')).resolves.toBeNull();
+      await expect(store.governance.listTeams()).resolves.toEqual([research, ops]);
+      await expect(store.governance.createTeam({ ...ops, id: 'team_x' })).rejects.toThrow(
+        /team named "ops" already exists/,
+      );
+      const updated = await store.governance.updateTeam('team_r', {
+        limits: { budgetDailyUsd: null, budgetMonthlyUsd: 900.5, tpm: 10_000 },
+        dataClass: 'private',
+      });
+      expect(updated).toEqual({
+        ...research,
+        limits: { ...research.limits, budgetDailyUsd: null, budgetMonthlyUsd: 900.5, tpm: 10_000 },
+        dataClass: 'private',
+      });
+      await expect(store.governance.updateTeam('team_missing', { name: 'x' })).resolves.toBeNull();
+      await expect(store.governance.updateTeam('team_o', { name: 'research' })).rejects.toThrow(
+        /already exists/,
+      );
+    });
+
+    it('round-trips every governance field of a key, and a plain key without any', async () => {
+      await store.governance.createTeam(sampleTeam('team_r', 'research'));
+      const governed: VirtualKeyRecord = {
+        ...plainKey('key_g'),
+        teamId: 'team_r',
+        role: 'team_admin',
+        metadata: { owner: 'ana', 'cost-centre': '42 ü' },
+        limits: { ...NO_LIMITS, budgetDailyUsd: 0.01, budgetTotalUsd: 12.5, rpm: 3, maxConcurrent: 2 },
+        dataClass: 'private',
+        createdBy: 'master',
+      };
+      const plain = plainKey('key_p', 2);
+      await store.insertKey(governed);
+      await store.insertKey(plain);
+      await expect(store.findKeyByHash(governed.hash)).resolves.toEqual(governed);
+      await expect(store.governance.getKey('key_p')).resolves.toEqual(plain);
+      await expect(store.governance.getKey('key_missing')).resolves.toBeNull();
+      await expect(store.governance.listKeys({ teamId: 'team_r' })).resolves.toEqual([governed]);
+      await expect(store.governance.listKeys()).resolves.toEqual([governed, plain]);
+      const updated = await store.governance.updateKey('key_p', {
+        teamId: 'team_r',
+        role: 'user',
+        limits: { rpm: 5 },
+        metadata: { purpose: 'batch' },
+        allowedModels: ['local'],
+        expiresAtMs: 99_000,
+      });
+      expect(updated).toEqual({
+        ...plain,
+        teamId: 'team_r',
+        limits: { ...NO_LIMITS, rpm: 5 },
+        metadata: { purpose: 'batch' },
+        allowedModels: ['local'],
+        expiresAtMs: 99_000,
+      });
+      const cleared = await store.governance.updateKey('key_p', {
+        limits: { rpm: null },
+        metadata: null,
+        teamId: null,
+      });
+      expect(cleared).toEqual({ ...plain, allowedModels: ['local'], expiresAtMs: 99_000 });
+      await expect(store.governance.updateKey('key_p', { teamId: 'team_missing' })).rejects.toThrow(
+        /team "team_missing" does not exist/,
+      );
+      await expect(store.governance.updateKey('key_missing', { name: 'x' })).resolves.toBeNull();
+    });
+
+    it('refuses a reservation that would pass the limit, and says what is spent and reserved', async () => {
+      const limit = [check(key, 'total', 1)];
+      await expect(reserve('r1', 0.4, limit)).resolves.toEqual({ ok: true });
+      await expect(reserve('r2', 0.4, limit)).resolves.toEqual({ ok: true });
+      await expect(reserve('r3', 0.4, limit)).resolves.toEqual({
+        ok: false,
+        scopeKind: 'key',
+        scopeId: 'key_a',
+        window: 'total',
+        limitUsd: 1,
+        spentUsd: 0,
+        reservedUsd: 0.8,
+        resetsAtMs: null,
+      });
+      // Exactly up to the limit is allowed.
+      await expect(reserve('r4', 0.2, limit)).resolves.toEqual({ ok: true });
+      await store.governance.releaseBudget('r1');
+      await expect(reserve('r5', 0.4, limit)).resolves.toEqual({ ok: true });
+    });
+
+    it('settles: the reservation becomes spend in every window of every scope', async () => {
+      const limit = [check(key, 'total', 1)];
+      await reserve('r1', 0.5, limit);
+      await store.governance.settleBudget({
+        reservationId: 'r1',
+        scopes: [key, team],
+        actualUsd: 0.3,
+        nowMs: MAR_15,
+      });
+      for (const scope of [key, team]) {
+        const spend = await store.governance.budgetSpend(scope, MAR_15);
+        expect(spend.map((row) => [row.window, row.windowStartMs, row.spentUsd])).toEqual([
+          ['day', Date.UTC(2026, 2, 15), 0.3],
+          ['month', Date.UTC(2026, 2, 1), 0.3],
+          ['total', 0, 0.3],
+        ]);
+      }
+      await expect(reserve('r2', 0.7, limit)).resolves.toEqual({ ok: true });
+      await expect(reserve('r3', 0.01, limit)).resolves.toMatchObject({
+        ok: false,
+        spentUsd: 0.3,
+        reservedUsd: 0.7,
+      });
+      // A settle of a reservation that expired (and was swept) still records the spend.
+      await store.governance.settleBudget({
+        reservationId: 'gone',
+        scopes: [key],
+        actualUsd: 0.1,
+        nowMs: MAR_15,
+      });
+      const [, , total] = await store.governance.budgetSpend(key, MAR_15);
+      expect(total?.spentUsd).toBeCloseTo(0.4, 12);
+    });
+
+    it('stops counting a reservation once it expires', async () => {
+      const limit = [check(key, 'total', 1)];
+      await reserve('crashed', 0.9, limit, MAR_15, 1000);
+      await expect(reserve('r2', 0.9, limit, MAR_15 + 999)).resolves.toMatchObject({
+        ok: false,
+        reservedUsd: 0.9,
+      });
+      await expect(reserve('r3', 0.9, limit, MAR_15 + 1000)).resolves.toEqual({ ok: true });
+    });
+
+    it('resets day and month windows at UTC midnight and on the 1st; total never resets', async () => {
+      await store.governance.settleBudget({
+        reservationId: 'x',
+        scopes: [key],
+        actualUsd: 1,
+        nowMs: MAR_31_LAST_SECOND,
+      });
+      await expect(reserve('d1', 0.1, [check(key, 'day', 1)], MAR_31_LAST_SECOND)).resolves.toMatchObject({
+        ok: false,
+        window: 'day',
+        spentUsd: 1,
+        resetsAtMs: APR_1,
+      });
+      // The spend of March 31 counts for all of March, and stops counting on April 1.
+      await expect(reserve('m1', 0.1, [check(key, 'month', 1)], MAR_15)).resolves.toMatchObject({
+        ok: false,
+        window: 'month',
+        resetsAtMs: APR_1,
+      });
+      await expect(
+        reserve('d2', 0.1, [check(key, 'day', 1), check(key, 'month', 1)], APR_1),
+      ).resolves.toEqual({
+        ok: true,
+      });
+      await expect(
+        reserve('t1', 0.1, [check(key, 'total', 1)], APR_1 + 86_400_000 * 400),
+      ).resolves.toMatchObject({
+        ok: false,
+        window: 'total',
+        resetsAtMs: null,
+      });
+    });
+
+    it('checks the team budget and the key budget together', async () => {
+      const other = { scopeKind: 'key', scopeId: 'key_b' } as const;
+      await store.governance.settleBudget({
+        reservationId: 'b',
+        scopes: [other, team],
+        actualUsd: 0.9,
+        nowMs: MAR_15,
+      });
+      const checks = [check(key, 'total', 10), check(team, 'day', 1)];
+      await expect(reserve('r1', 0.2, checks)).resolves.toMatchObject({
+        ok: false,
+        scopeKind: 'team',
+        scopeId: 'team_r',
+        window: 'day',
+        spentUsd: 0.9,
+        resetsAtMs: Date.UTC(2026, 2, 16),
+      });
+      await expect(reserve('r2', 0.1, checks)).resolves.toEqual({ ok: true });
+      await expect(reserve('r3', 0.1, [check(key, 'total', 0.05)])).resolves.toMatchObject({
+        ok: false,
+        scopeKind: 'key',
+      });
+    });
+
+    it('admits exactly as many concurrent reservations as the budget holds', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, index) => reserve(`c${index}`, 0.1, [check(team, 'total', 1)])),
+      );
+      expect(results.filter((result) => result.ok)).toHaveLength(10);
+    });
+
+    it('counts requests and tokens per minute, refuses past RPM and TPM, and resets each minute', async () => {
+      const minute = Date.UTC(2026, 2, 15, 12, 30);
+      const rpm: RateCheck[] = [{ ...key, rpm: 2, tpm: null }];
+      const take = (checks: readonly RateCheck[], tokens: number, nowMs: number) =>
+        store.governance.takeRateLimit({ checks, tokens, nowMs });
+      await expect(take(rpm, 10, minute)).resolves.toEqual({ ok: true });
+      await expect(take(rpm, 10, minute + 59_000)).resolves.toEqual({ ok: true });
+      await expect(take(rpm, 10, minute + 59_999)).resolves.toEqual({
+        ok: false,
+        scopeKind: 'key',
+        scopeId: 'key_a',
+        limit: 'rpm',
+        limitValue: 2,
+        used: 2,
+        resetsAtMs: minute + 60_000,
+      });
+      await expect(take(rpm, 10, minute + 60_000)).resolves.toEqual({ ok: true });
+
+      const tpm = [{ ...team, rpm: null, tpm: 100 }];
+      // A fresh minute admits one request of any size; after that the sum must fit.
+      await expect(take(tpm, 150, minute)).resolves.toEqual({ ok: true });
+      await expect(take(tpm, 1, minute)).resolves.toMatchObject({ ok: false, limit: 'tpm', used: 150 });
+      await expect(take(tpm, 60, minute + 60_000)).resolves.toEqual({ ok: true });
+      await store.governance.addTokens([team], 30, minute + 60_000);
+      await expect(take(tpm, 20, minute + 60_000)).resolves.toMatchObject({ ok: false, used: 90 });
+      await expect(take(tpm, 10, minute + 60_000)).resolves.toEqual({ ok: true });
+      // Refused takes count nothing, on any scope.
+      const both = [
+        { ...key, rpm: 100, tpm: null },
+        { ...team, rpm: null, tpm: 100 },
+      ];
+      await expect(take(both, 5, minute + 60_000)).resolves.toMatchObject({ ok: false, scopeKind: 'team' });
+      const key2 = [{ ...key, rpm: 2, tpm: null }];
+      await expect(take(key2, 0, minute + 60_000)).resolves.toEqual({ ok: true });
+      await expect(take(key2, 0, minute + 60_000)).resolves.toMatchObject({ ok: false, used: 2 });
+    });
+
+    it('aggregates usage by key, team, model, task and day, with filters', async () => {
+      await store.governance.createTeam(sampleTeam('team_r', 'research'));
+      await store.insertKey({ ...plainKey('key_a'), teamId: 'team_r' });
+      await store.insertKey(plainKey('key_b', 2));
+      const day1 = Date.UTC(2026, 2, 15, 10);
+      const day2 = Date.UTC(2026, 2, 16, 10);
+      const entry = (n: number, overrides: Parameters<typeof sampleLedgerEntry>[1]) =>
+        sampleLedgerEntry(n, { requestId: `req_${n}`, attempt: 1, metadata: {}, ...overrides });
+      await store.appendLedger('chain-a', [
+        entry(0, {
+          keyId: 'key_a',
+          modelServed: 'm1',
+          costUsd: 0.5,
+          inputTokens: 10,
+          outputTokens: 1,
+          startedAtMs: day1,
+          metadata: { task: 'sum' },
+        }),
+        // Two attempts of one request.
+        entry(1, {
+          requestId: 'req_x',
+          keyId: 'key_a',
+          modelServed: 'm1',
+          costUsd: 0,
+          inputTokens: 0,
+          outputTokens: 0,
+          startedAtMs: day1,
+        }),
+        entry(2, {
+          requestId: 'req_x',
+          attempt: 2,
+          keyId: 'key_a',
+          modelServed: 'm2',
+          costUsd: 1.25,
+          inputTokens: 20,
+          outputTokens: 2,
+          startedAtMs: day2,
+          metadata: { task: 'sum' },
+        }),
+        entry(3, {
+          keyId: 'key_b',
+          modelServed: 'm2',
+          costUsd: 0.25,
+          inputTokens: 30,
+          outputTokens: 3,
+          startedAtMs: day2,
+          metadata: { task: 'chat' },
+        }),
+        entry(4, {
+          keyId: 'master',
+          modelServed: 'm1',
+          costUsd: 2,
+          inputTokens: 40,
+          outputTokens: 4,
+          startedAtMs: day2,
+        }),
+      ]);
+      const rows = async (query: Parameters<GatewayStore['governance']['usage']>[0]) =>
+        (await store.governance.usage(query)).map((row) => [
+          row.group,
+          row.requests,
+          row.attempts,
+          row.inputTokens,
+          row.outputTokens,
+          row.costUsd,
+        ]);
+      await expect(rows({ groupBy: 'key' })).resolves.toEqual([
+        ['master', 1, 1, 40, 4, 2],
+        ['key_a', 2, 3, 30, 3, 1.75],
+        ['key_b', 1, 1, 30, 3, 0.25],
+      ]);
+      await expect(rows({ groupBy: 'team' })).resolves.toEqual([
+        [null, 2, 2, 70, 7, 2.25],
+        ['team_r', 2, 3, 30, 3, 1.75],
+      ]);
+      await expect(rows({ groupBy: 'model' })).resolves.toEqual([
+        ['m1', 3, 3, 50, 5, 2.5],
+        ['m2', 2, 2, 50, 5, 1.5],
+      ]);
+      await expect(rows({ groupBy: 'task' })).resolves.toEqual([
+        [null, 2, 2, 40, 4, 2],
+        ['sum', 2, 2, 30, 3, 1.75],
+        ['chat', 1, 1, 30, 3, 0.25],
+      ]);
+      await expect(rows({ groupBy: 'day' })).resolves.toEqual([
+        ['2026-03-16', 3, 3, 90, 9, 3.5],
+        ['2026-03-15', 2, 2, 10, 1, 0.5],
+      ]);
+      await expect(rows({ groupBy: 'model', teamId: 'team_r', fromMs: day2 })).resolves.toEqual([
+        ['m2', 1, 1, 20, 2, 1.25],
+      ]);
+      await expect(rows({ groupBy: 'day', keyId: 'key_b', toMs: day2 })).resolves.toEqual([]);
+      await expect(rows({ groupBy: 'key', toMs: day2 })).resolves.toEqual([['key_a', 2, 2, 10, 1, 0.5]]);
+    });
+  });
+}
+
+function sampleTeam(id: string, name: string, limits: Partial<Limits> = {}, order = 1): TeamRecord {
+  return {
+    id,
+    name,
+    createdAtMs: 1_767_225_600_000 + order,
+    limits: { ...NO_LIMITS, ...limits },
+    dataClass: null,
+  };
+}
+
+function plainKey(id: string, order = 1): VirtualKeyRecord {
+  return {
+    id,
+    hash: createHash('sha256').update(`ak-${id}`).digest('hex'),
+    name: `key ${id}`,
+    createdAtMs: 1_767_225_600_000 + order,
+    expiresAtMs: null,
+    allowedModels: null,
+    revoked: false,
+  };
+}
