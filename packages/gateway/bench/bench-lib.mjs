@@ -38,7 +38,8 @@ export class Processes {
   /** Starts `command ...args` pinned to `cpu` (taskset -c), output to `logFile`. */
   start(name, command, args, { cpu, env, logFile }) {
     const fd = openSync(logFile, 'a');
-    const [cmd, argv] = this.pin && cpu !== undefined ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args];
+    const [cmd, argv] =
+      this.pin && cpu !== undefined ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args];
     const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const entry = { name, child, exited: false, logFile };
@@ -83,7 +84,8 @@ export class Processes {
 export async function waitHttp(url, { timeoutMs = 20_000, processes, pid } = {}) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (processes && pid && !processes.alive(pid)) throw new Error(`process ${pid} exited before ${url} answered`);
+    if (processes && pid && !processes.alive(pid))
+      throw new Error(`process ${pid} exited before ${url} answered`);
     try {
       await fetch(url, { signal: AbortSignal.timeout(1000) });
       return;
@@ -100,33 +102,49 @@ export async function request(url, { method = 'GET', headers = {}, body, timeout
   return { status: response.status, text: await response.text() };
 }
 
-/** "Name: value|Name2: value2" (the format wrk-post.lua reads from EXTRA_HEADERS) as an object. */
+/** "Name: value|Name2: value2" (wrk-post.lua's EXTRA_HEADERS format) as an object, names lower-cased. */
 export function parseHeaders(extra) {
   const headers = {};
   for (const pair of extra.split('|')) {
     const match = /^\s*([^:]+):\s*(.*?)\s*$/.exec(pair);
-    if (match) headers[match[1]] = match[2];
+    if (match) headers[match[1].toLowerCase()] = match[2];
   }
   return headers;
 }
 
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
-/** CPU seconds (user + system) the process has used so far. */
-export function cpuSeconds(pid) {
+/** CPU seconds (user + system) the process has used so far; with children, also its reaped children's. */
+export function cpuSeconds(pid, { children = false } = {}) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14, 15)
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    // utime, stime, cutime, cstime: fields 14-17 of proc(5), counted from 3 after the comm field.
+    return (f[11] + f[12] + (children ? f[13] + f[14] : 0)) / CLK_TCK;
   } catch {
     return Number.NaN;
   }
 }
 
+/** Busy CPU seconds of one core so far (all processes on the machine), from /proc/stat. */
+export function coreBusySeconds(cpu) {
+  const line = readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .find((text) => text.startsWith(`cpu${cpu} `));
+  if (!line) return Number.NaN;
+  const [user, nice, system, , , irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + irq + softirq + steal) / CLK_TCK;
+}
+
 /** A field of /proc/<pid>/status in kB (VmRSS, VmHWM), or NaN. */
 export function statusKb(pid, field = 'VmRSS') {
   try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(
+      readFileSync(`/proc/${pid}/status`, 'utf8'),
+    );
     return match ? Number(match[1]) : Number.NaN;
   } catch {
     return Number.NaN;
@@ -182,13 +200,36 @@ export function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Fixed-width text table: rows of strings/numbers, first row is the header. */
+/** Fixed-width text table; the first row is the header. Numbers align right, text left. */
 export function table(rows) {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => String(row[column]).length)));
-  const line = (row) => row.map((cell, column) => String(cell).padStart(widths[column])).join('  ');
-  return [line(rows[0]), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.slice(1).map(line)].join(
-    '\n',
-  );
+  const numeric = (cell) => /^[-+]?[\d.,]+$|^n\/a$/.test(String(cell));
+  const pad = (cell, width) => (numeric(cell) ? String(cell).padStart(width) : String(cell).padEnd(width));
+  const line = (row) =>
+    row
+      .map((cell, column) => pad(cell, widths[column]))
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((width) => '-'.repeat(width)).join('  ');
+  return [line(rows[0]), rule, ...rows.slice(1).map(line)].join('\n');
 }
 
 export const fix = (value, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+
+/** Busy cores (all processes) summed over `cpus`, measured over `ms`. */
+export async function busyCores(cpus, ms = 2000) {
+  const total = () => cpus.reduce((sum, cpu) => sum + coreBusySeconds(cpu), 0);
+  const before = total();
+  await sleep(ms);
+  return (total() - before) / (ms / 1000);
+}
+
+/** Waits (at most `seconds`) until all processes together leave `cpus` busy below `threshold` cores. */
+export async function waitQuiet(cpus, seconds, threshold) {
+  const deadline = Date.now() + seconds * 1000;
+  let busy = await busyCores(cpus, 1000);
+  if (busy >= threshold)
+    log(`  waiting up to ${fix(seconds)} s for other processes to go quiet (${fix(busy, 2)} cores busy)`);
+  while (busy >= threshold && Date.now() < deadline) busy = await busyCores(cpus, 2000);
+  return busy;
+}

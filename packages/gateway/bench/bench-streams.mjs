@@ -70,7 +70,11 @@ export function holdStreams({ url, headers, count, gatewayPid, timeoutMs, batch 
         path: target.pathname,
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY), ...headers },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(BODY),
+          ...headers,
+        },
       });
       requests.push(req);
       let counted = false;
