@@ -8,5 +8,16 @@ export { DEMO_MODEL, startDemoUpstream } from './demo/demo-model.js';
 export { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
 export { exportLedger } from './ledger/ledger-export.js';
 export { type RunningGateway, startGateway } from './server/node-server.js';
+export {
+  KEY_ROLES,
+  type KeyRole,
+  type Limits,
+  NO_LIMITS,
+  type TeamRecord,
+  USAGE_GROUPS,
+  type UsageGroup,
+  type UsageRow,
+} from './store/governance-types.js';
+export { openStore } from './store/open-store.js';
 export { openSqliteStore } from './store/sqlite/sqlite-store.js';
 export type { GatewayStore, LedgerEntry, VerifyResult, VirtualKeyRecord } from './store/store.js';

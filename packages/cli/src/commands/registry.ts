@@ -16,6 +16,8 @@ import { configCommand } from './gateway/config.js';
 import { keysCommand } from './gateway/keys.js';
 import { ledgerCommand } from './gateway/ledger.js';
 import { serveCommand } from './gateway/serve.js';
+import { teamsCommand } from './gateway/teams.js';
+import { usageCommand } from './gateway/usage.js';
 import { hardwareCommand } from './hardware.js';
 import { priceTrendCommand } from './price-trend.js';
 import { rentVsOwnCommand } from './rent-vs-own.js';
@@ -40,6 +42,8 @@ export const commands: readonly Command[] = [
   reportCommand,
   serveCommand,
   keysCommand,
+  teamsCommand,
+  usageCommand,
   ledgerCommand,
   configCommand,
 ];

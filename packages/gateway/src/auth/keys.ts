@@ -2,10 +2,18 @@
  * Client authentication. Virtual keys are `ak-` plus 32 random bytes (base64url); only their
  * SHA-256 is stored, so a stolen database yields no usable key. Lookups are cached briefly (a
  * revoked key stops working within `cacheMs`), including misses, so a flood of bad keys does
- * not become a flood of database reads.
+ * not become a flood of database reads. The key's team (budgets, limits, data class) is read and
+ * cached with it.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { GatewayError } from '../http/gateway-error.js';
+import {
+  type GovernanceStore,
+  type KeyRole,
+  type Limits,
+  NO_LIMITS,
+  type TeamRecord,
+} from '../store/governance-types.js';
 import type { KeyStore, VirtualKeyRecord } from '../store/store.js';
 
 export interface Principal {
@@ -14,9 +22,30 @@ export interface Principal {
   readonly isMaster: boolean;
   /** Model names this key may call; null for all. */
   readonly allowedModels: readonly string[] | null;
-  /** `private`: every request on this key stays on owned models. */
+  /** `private` (set on the key or its team): every request on this key stays on owned models. */
   readonly dataClass?: 'private' | undefined;
+  /** The master key is `admin`. */
+  readonly role: KeyRole;
+  /** The key's name (`master` for the master key), for messages. */
+  readonly name: string;
+  readonly expiresAtMs: number | null;
+  /** The key's own budgets and limits (none for the master key). */
+  readonly limits: Limits;
+  /** The key's team, whose budgets and limits apply too. */
+  readonly team: TeamRecord | null;
 }
+
+/** The master key: every right, no budget, no team. */
+export const MASTER_PRINCIPAL: Principal = {
+  keyId: 'master',
+  isMaster: true,
+  allowedModels: null,
+  role: 'admin',
+  name: 'master',
+  expiresAtMs: null,
+  limits: NO_LIMITS,
+  team: null,
+};
 
 export const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
@@ -32,13 +61,22 @@ export function newVirtualKey(): { key: string; id: string; hash: string } {
 export interface AuthenticatorOptions {
   readonly masterKey: string | undefined;
   readonly keys: KeyStore;
+  /** Where a key's team (budgets, limits, data class) is read; without it keys have no team. */
+  readonly teams?: Pick<GovernanceStore, 'getTeam'>;
   readonly now: () => number;
   readonly cacheMs?: number;
 }
 
+interface CachedKey {
+  readonly record: VirtualKeyRecord | null;
+  readonly team: TeamRecord | null;
+  readonly at: number;
+}
+
 export class Authenticator {
   private readonly masterDigest: Buffer | null;
-  private readonly cache = new Map<string, { record: VirtualKeyRecord | null; at: number }>();
+  private readonly cache = new Map<string, CachedKey>();
+  private readonly reading = new Map<string, Promise<CachedKey>>();
   private readonly cacheMs: number;
 
   constructor(private readonly options: AuthenticatorOptions) {
@@ -60,9 +98,9 @@ export class Authenticator {
     }
     const digest = createHash('sha256').update(token).digest();
     if (this.masterDigest && timingSafeEqual(digest, this.masterDigest)) {
-      return { keyId: 'master', isMaster: true, allowedModels: null };
+      return MASTER_PRINCIPAL;
     }
-    const record = await this.lookup(digest.toString('hex'));
+    const { record, team } = await this.lookup(digest.toString('hex'));
     const now = this.options.now();
     if (!record || record.revoked || (record.expiresAtMs !== null && record.expiresAtMs <= now)) {
       throw new GatewayError(
@@ -74,17 +112,50 @@ export class Authenticator {
             : 'Invalid API key: it is not the master key nor a key created with `autocap keys create`.',
       );
     }
-    return { keyId: record.id, isMaster: false, allowedModels: record.allowedModels };
+    const dataClass = record.dataClass ?? team?.dataClass ?? undefined;
+    return {
+      keyId: record.id,
+      isMaster: false,
+      allowedModels: record.allowedModels,
+      ...(dataClass ? { dataClass } : {}),
+      role: record.role ?? 'user',
+      name: record.name,
+      expiresAtMs: record.expiresAtMs,
+      limits: record.limits ?? NO_LIMITS,
+      team,
+    };
   }
 
-  private async lookup(hash: string): Promise<VirtualKeyRecord | null> {
+  private lookup(hash: string): Promise<CachedKey> | CachedKey {
     const now = this.options.now();
     const cached = this.cache.get(hash);
-    if (cached && now - cached.at < this.cacheMs) return cached.record;
-    const record = await this.options.keys.findKeyByHash(hash);
+    if (cached && now - cached.at < this.cacheMs) return cached;
+    // Concurrent first requests of one key share one read.
+    const reading = this.reading.get(hash) ?? this.read(hash, now);
+    this.reading.set(hash, reading);
+    return reading.finally(() => this.reading.delete(hash));
+  }
+
+  private async read(hash: string, now: number): Promise<CachedKey> {
+    let record: VirtualKeyRecord | null;
+    let team: TeamRecord | null = null;
+    try {
+      record = await this.options.keys.findKeyByHash(hash);
+      if (record?.teamId !== undefined && this.options.teams) {
+        team = await this.options.teams.getTeam(record.teamId);
+      }
+    } catch {
+      // Without the record there is no way to know the key's budgets: refuse, retryably.
+      throw new GatewayError(
+        'store_unavailable',
+        'The gateway cannot reach its database to check this API key; retry shortly.',
+        { retryAfterSeconds: 1 },
+      );
+    }
     if (this.cache.size >= 10_000) this.cache.clear(); // bounded: a flood of random keys cannot grow it
-    this.cache.set(hash, { record, at: now });
-    return record;
+    const entry = { record, team, at: now };
+    this.cache.set(hash, entry);
+    return entry;
   }
 
   /** Forget cached lookups (after a revoke in this process). */

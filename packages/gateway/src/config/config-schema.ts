@@ -62,6 +62,12 @@ export interface ModelDocument {
   readonly output_tokens_per_second_per_gpu?: number | undefined;
 }
 
+export interface GovernanceDocument {
+  readonly default_max_output_tokens?: number | undefined;
+  readonly store_timeout_ms?: number | undefined;
+  readonly rate_limits_on_store_failure?: 'open' | 'closed' | undefined;
+}
+
 export interface ConfigDocument {
   readonly server?: ServerDocument | undefined;
   readonly store?:
@@ -72,6 +78,7 @@ export interface ConfigDocument {
       }
     | undefined;
   readonly auth?: { readonly master_key?: string | undefined } | undefined;
+  readonly governance?: GovernanceDocument | undefined;
   readonly logging?: { readonly level?: LogLevel | undefined } | undefined;
   readonly models: ModelDocument[];
 }
@@ -240,7 +247,7 @@ export const configSchema: Schema<ConfigDocument> = object<ConfigDocument>(
         },
         {
           what: 'store settings {sqlite, postgres_url, chain_id}',
-          example: '{postgres_url: "${AUTOCAP_POSTGRES_URL}"}',
+          example: `{postgres_url: "\${AUTOCAP_POSTGRES_URL}"}`,
         },
       ),
     ),
@@ -252,6 +259,26 @@ export const configSchema: Schema<ConfigDocument> = object<ConfigDocument>(
           ),
         },
         { what: 'auth settings {master_key}', example: `{master_key: "\${AUTOCAP_MASTER_KEY}"}` },
+      ),
+    ),
+    governance: optional(
+      object<GovernanceDocument>(
+        {
+          default_max_output_tokens: optional(
+            number({
+              unit: 'output tokens reserved when neither the request nor the model caps them',
+              min: 1,
+              integer: true,
+              example: 4096,
+            }),
+          ),
+          store_timeout_ms: milliseconds('a budget check may wait on the database before a 503', 2000),
+          rate_limits_on_store_failure: optional(choice(['closed', 'open'] as const, 'closed')),
+        },
+        {
+          what: 'budget enforcement settings {default_max_output_tokens, store_timeout_ms, rate_limits_on_store_failure}',
+          example: '{store_timeout_ms: 2000}',
+        },
       ),
     ),
     logging: optional(

@@ -45,6 +45,16 @@ export interface ModelConfig {
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/** `governance:` in autocap.yaml (docs/configuration.md, "Governance and budgets"). */
+export interface GovernanceConfig {
+  /** Output tokens reserved for a request with no max_tokens on a model with no max_output_tokens. */
+  readonly defaultMaxOutputTokens: number;
+  /** Longest a budget or rate check waits on the database before the request is refused (503). */
+  readonly storeTimeoutMs: number;
+  /** When the database fails: keys with rate limits but no USD budget are admitted (`open`) or refused. */
+  readonly rateLimitsOnStoreFailure: 'open' | 'closed';
+}
+
 export interface GatewayConfig {
   readonly server: {
     readonly host: string;
@@ -64,6 +74,8 @@ export interface GatewayConfig {
     readonly chainId: string;
   };
   readonly auth: { readonly masterKey: string | undefined };
+  /** Budget and limit enforcement settings; absent: `DEFAULTS.governance`. */
+  readonly governance?: GovernanceConfig | undefined;
   readonly logging: { readonly level: LogLevel };
   readonly models: readonly ModelConfig[];
   /** The file it came from, or 'embedded default'. */
@@ -92,6 +104,7 @@ export const DEFAULTS = {
   maxConnections: 128,
   /** A master key shorter than this is refused: it could be guessed. */
   minMasterKeyLength: 16,
+  governance: { defaultMaxOutputTokens: 4096, storeTimeoutMs: 2000, rateLimitsOnStoreFailure: 'closed' },
 } as const;
 
 /** Where each provider's official API lives, used when a model leaves out `base_url`. */

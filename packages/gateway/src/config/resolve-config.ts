@@ -379,6 +379,13 @@ export function resolveConfig(document: unknown, options: ResolveOptions): Resol
           (doc.store?.postgres_url ? `${hostname()}-${server?.port ?? DEFAULTS.port}` : 'main'),
       },
       auth: { masterKey },
+      governance: {
+        defaultMaxOutputTokens:
+          doc.governance?.default_max_output_tokens ?? DEFAULTS.governance.defaultMaxOutputTokens,
+        storeTimeoutMs: doc.governance?.store_timeout_ms ?? DEFAULTS.governance.storeTimeoutMs,
+        rateLimitsOnStoreFailure:
+          doc.governance?.rate_limits_on_store_failure ?? DEFAULTS.governance.rateLimitsOnStoreFailure,
+      },
       logging: { level: doc.logging?.level ?? 'info' },
       models,
       source: options.source,

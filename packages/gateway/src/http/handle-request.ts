@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../auth/keys.js';
 import { ChatRequest } from '../providers/chat-schemas.js';
+import { adminRoute } from './admin-routes.js';
 import { chatCompletions } from './chat-completions.js';
 import { GatewayError, toGatewayError } from './gateway-error.js';
 import type { GatewayRuntime } from './gateway-runtime.js';
@@ -25,7 +26,7 @@ interface RouteContext {
 }
 
 interface Route {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PATCH';
   readonly access: Access;
   handle(context: RouteContext): Promise<void>;
 }
@@ -181,7 +182,7 @@ export async function handleRequest(
   try {
     const url = requestUrl(incoming.url ?? '/');
     const path = canonicalPath(url.pathname);
-    const route = ROUTES.get(path);
+    const route = ROUTES.get(path) ?? adminRoute(path, incoming.method);
     if (!route) throw new GatewayError('not_found', `No route ${incoming.method} ${url.pathname}.`);
     routeLabel = path;
     if (incoming.method !== route.method) {

@@ -52,6 +52,7 @@ export async function startTestGateway(
     /** Another store (PostgreSQL) and this instance's chain in it. */
     store?: GatewayStore;
     chainId?: string;
+    governance?: GatewayConfig['governance'];
   } = {},
 ): Promise<TestGateway> {
   const sqlitePath = overrides.sqlitePath ?? join(mkdtempSync(join(tmpdir(), 'autocap-gw-')), 'autocap.db');
@@ -67,6 +68,7 @@ export async function startTestGateway(
     },
     store: { sqlite: sqlitePath, chainId: 'main' },
     auth: { masterKey: MASTER_KEY },
+    ...(overrides.governance ? { governance: overrides.governance } : {}),
     logging: { level: 'debug' },
     models,
     source: 'test',

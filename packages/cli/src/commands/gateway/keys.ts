@@ -1,12 +1,27 @@
-/** `autocap keys create|list|revoke`: virtual keys, stored hashed; a new key is shown once. */
+/**
+ * `autocap keys create|list|revoke`: virtual keys, stored hashed; a new key is shown once. A key
+ * may belong to a team, carry a role for the admin API, and have budgets and limits of its own.
+ */
+import type { VirtualKeyRecord } from '@autocap/gateway';
 import { CliError } from '../../cli-error.js';
 import { table } from '../../format/table.js';
 import type { Command } from '../command.js';
 import { printJson } from '../command.js';
+import {
+  dataClassFlag,
+  GOVERNANCE_USAGE,
+  limitFlags,
+  limitsSummary,
+  roleFlag,
+  teamFlag,
+} from './governance-flags.js';
 import { loadGatewayConfig } from './load-gateway-config.js';
 
-const USAGE =
-  'Usage: autocap keys create --name <name> [--models a,b] [--expires-in-days N] | keys list | keys revoke <key-id>';
+const USAGE = [
+  'Usage: autocap keys create --name <name> [--models a,b] [--expires-in-days N] [--team <id|name>]',
+  `         [--role user|team_admin|admin] ${GOVERNANCE_USAGE}`,
+  '       | keys list [--team <id|name>] | keys revoke <key-id>',
+].join('\n');
 
 export const keysCommand: Command = {
   name: 'keys',
@@ -22,7 +37,7 @@ export const keysCommand: Command = {
     const [action, ...rest] = args.positionals;
     const config = await loadGatewayConfig(args, io, { discover: false, readOnly: true });
     const gateway = await import('@autocap/gateway');
-    const store = gateway.openSqliteStore(config.store.sqlite);
+    const store = gateway.openStore(config.store);
     try {
       await store.migrate();
       if (action === 'create' && rest.length === 0) {
@@ -48,9 +63,13 @@ export const keysCommand: Command = {
             'E_USAGE',
           );
         }
+        const team = await teamFlag(args, store);
+        const role = roleFlag(args, gateway.KEY_ROLES);
+        const limits = { ...gateway.NO_LIMITS, ...limitFlags(args) };
+        const dataClass = dataClassFlag(args);
         const created = gateway.newVirtualKey();
         const now = Date.now();
-        const record = {
+        const record: VirtualKeyRecord = {
           id: created.id,
           hash: created.hash,
           name,
@@ -58,10 +77,24 @@ export const keysCommand: Command = {
           expiresAtMs: days === undefined ? null : now + Number(days) * 86_400_000,
           allowedModels: models,
           revoked: false,
+          ...(team ? { teamId: team.id } : {}),
+          ...(role && role !== 'user' ? { role } : {}),
+          ...(Object.values(limits).some((value) => value !== null) ? { limits } : {}),
+          ...(dataClass ? { dataClass } : {}),
         };
         await store.insertKey(record);
         if (args.json)
-          printJson(io, { command: 'keys', action: 'create', key: created.key, id: created.id, name });
+          printJson(io, {
+            command: 'keys',
+            action: 'create',
+            key: created.key,
+            id: created.id,
+            name,
+            team_id: team?.id ?? null,
+            role: role ?? 'user',
+            limits,
+            data_class: dataClass ?? null,
+          });
         else
           io.stdout(
             `${created.key}\n\nKey ${created.id} (${name}) created. This is the only time it is shown: store it now.\n`,
@@ -69,7 +102,8 @@ export const keysCommand: Command = {
         return 0;
       }
       if (action === 'list' && rest.length === 0) {
-        const keys = await store.listKeys();
+        const team = await teamFlag(args, store);
+        const keys = await store.governance.listKeys({ teamId: team?.id });
         if (args.json) {
           printJson(io, {
             command: 'keys',
@@ -85,6 +119,9 @@ export const keysCommand: Command = {
               { header: 'Name' },
               { header: 'Models' },
               { header: 'Expires' },
+              { header: 'Team' },
+              { header: 'Role' },
+              { header: 'Budgets and limits' },
               { header: 'State' },
             ],
             keys.map((key) => [
@@ -92,6 +129,9 @@ export const keysCommand: Command = {
               key.name,
               key.allowedModels?.join(', ') ?? 'all',
               key.expiresAtMs === null ? 'never' : new Date(key.expiresAtMs).toISOString().slice(0, 10),
+              key.teamId ?? '-',
+              key.role ?? 'user',
+              `${limitsSummary(key.limits)}${key.dataClass ? ' (private)' : ''}`,
               key.revoked ? 'revoked' : 'active',
             ]),
           )}\n`,

@@ -47,8 +47,13 @@ import {
 export interface PostgresGovernanceOptions {
   /** The store's pool: teams, keys, usage and settled spend. */
   readonly pool: pg.Pool;
-  /** Settings of the governance pool (reservations, rate counters; see postgres-budgets.ts). */
-  readonly budgetPool: pg.PoolConfig;
+  /** Where and how the store connects; the governance pool (reservations, rate counters) follows. */
+  readonly budgetPool: {
+    readonly url: string;
+    readonly poolSize: number;
+    readonly connectTimeoutMs: number;
+    readonly statementTimeoutMs: number;
+  };
   /** Qualifies a table name with the store's schema. */
   readonly table: (name: string) => string;
   /** Resolves once the store has migrated. */
@@ -86,7 +91,16 @@ export class PostgresGovernance implements GovernanceStore {
 
   constructor(private readonly options: PostgresGovernanceOptions) {
     this.pool = options.pool;
-    this.budgetPool = new pg.Pool(options.budgetPool);
+    // Reservations and rate counts: their own few connections, whose commits skip the WAL flush.
+    const settings = options.budgetPool;
+    this.budgetPool = new pg.Pool({
+      connectionString: settings.url,
+      max: Math.max(2, Math.ceil(settings.poolSize / 2)),
+      connectionTimeoutMillis: settings.connectTimeoutMs,
+      ...(settings.statementTimeoutMs > 0 ? { statement_timeout: settings.statementTimeoutMs } : {}),
+      application_name: 'autocap-gateway-budgets',
+      options: '-c synchronous_commit=off',
+    });
     this.budgetPool.on('error', (error) => options.onConnectionLost(error));
     this.tables = {
       spend: options.table('budget_spend'),

@@ -143,15 +143,7 @@ class PostgresStore implements GatewayStore {
     this.pool.on('error', (error) => this.onError(error, 'connection-lost'));
     this.governance = new PostgresGovernance({
       pool: this.pool,
-      // Reservations and rate counts: their own few connections, commits without a WAL flush.
-      budgetPool: {
-        connectionString: url,
-        max: Math.max(2, Math.ceil(poolSize / 2)),
-        connectionTimeoutMillis: connectTimeoutMs,
-        ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
-        application_name: 'autocap-gateway-budgets',
-        options: '-c synchronous_commit=off',
-      },
+      budgetPool: { url, poolSize, connectTimeoutMs, statementTimeoutMs },
       table: this.table,
       ready: () => this.ready(),
       lockNamespace: this.schema ?? '',
