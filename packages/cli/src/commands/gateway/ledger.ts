@@ -31,7 +31,9 @@ export const ledgerCommand: Command = {
         const result = await store.verifyLedger();
         if (args.json) printJson(io, { command: 'ledger', action: 'verify', ...result });
         else if (result.ok)
-          io.stdout(`ledger intact: ${result.entries} entries in ${result.chains} chain(s)\n`);
+          io.stdout(
+            `ledger intact: ${result.entries} ${result.entries === 1 ? 'entry' : 'entries'} in ${result.chains} chain${result.chains === 1 ? '' : 's'}\n`,
+          );
         else io.stdout(`LEDGER BROKEN: ${result.message}\n`);
         return result.ok ? 0 : 1;
       }

@@ -7,7 +7,7 @@ import type { CommandArgs } from '../command.js';
 export async function loadGatewayConfig(
   args: CommandArgs,
   io: Io,
-  options: { discover: boolean; readOnly?: boolean },
+  options: { discover: boolean; readOnly?: boolean; demo?: boolean },
 ): Promise<GatewayConfig> {
   const gateway = await import('@autocap/gateway');
   const result = await gateway.loadConfig({
@@ -25,6 +25,11 @@ export async function loadGatewayConfig(
     );
   }
   // What discovery found matters when starting a gateway, not when reading its ledger or keys.
-  if (options.discover) for (const notice of result.notices) io.stderr(`${notice}\n`);
+  if (options.discover) {
+    for (const notice of result.notices) {
+      // With --demo there is a model: the demo one.
+      if (!(options.demo && notice.startsWith('No model found'))) io.stderr(`${notice}\n`);
+    }
+  }
   return result.config;
 }

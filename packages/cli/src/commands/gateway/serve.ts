@@ -21,7 +21,7 @@ export const serveCommand: Command = {
       'Reference: docs/configuration.md.',
     ].join('\n'),
   async run(args, io) {
-    const loaded = await loadGatewayConfig(args, io, { discover: true });
+    const loaded = await loadGatewayConfig(args, io, { discover: true, demo: args.demo === true });
     const port = args.flags?.['port'];
     if (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) <= 65535)) {
       throw new CliError(`--port is "${port}": expected a port number (example: --port 4000)`, 'E_USAGE');
@@ -51,7 +51,7 @@ export const serveCommand: Command = {
       throw error;
     }
     io.stderr(
-      `autocap gateway listening on ${running.url}/v1 (${config.models.length} models; config: ${config.source})\n`,
+      `autocap gateway listening on ${running.url}/v1 (${config.models.length === 1 ? '1 model' : `${config.models.length} models`}; config: ${config.source})\n`,
     );
     await new Promise<void>((resolve) => {
       const stop = (): void => {
