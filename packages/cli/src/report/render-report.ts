@@ -11,7 +11,9 @@ import type {
   RentVsOwnOutput,
 } from '@autocap/econ';
 import { integer, percent, significant, usd } from '../format/number.js';
-import { barChart, escapeXml, histogram, lineChart, tornadoChart } from './svg-chart.js';
+import { barChart, lineChart } from './svg-chart.js';
+import { histogram, tornadoChart } from './svg-distribution.js';
+import { escapeXml } from './svg-frame.js';
 
 /** A Monte Carlo run over the scenario's uncertain inputs, as `autocap simulate` produces it. */
 export interface ReportSimulation {

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  barChart,
-  binSamples,
-  escapeXml,
-  histogram,
-  lineChart,
-  logTicks,
-  niceNumber,
-  niceTicks,
-  tornadoChart,
-} from './svg-chart.js';
+import { barChart, lineChart } from './svg-chart.js';
+import { binSamples, histogram, tornadoChart } from './svg-distribution.js';
+import { escapeXml, logTicks, niceNumber, niceTicks } from './svg-frame.js';
 
 describe('nice numbers and ticks', () => {
   it('rounds to 1, 2, 5 or 10 times a power of ten', () => {
