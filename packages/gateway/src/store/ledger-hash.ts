@@ -93,8 +93,23 @@ export class InvalidLedgerEntryError extends TypeError {
   }
 }
 
+/**
+ * Canonical texts already computed, per entry object: the writer checks an entry when it is queued
+ * and the store hashes it at commit, and both need the same text. Entries are readonly, so the
+ * text cannot go stale.
+ */
+const canonicalTexts = new WeakMap<LedgerEntryInput, string>();
+
 /** The canonical JSON text of an entry's content (the `<content>` above). Throws InvalidLedgerEntryError. */
 export function canonicalizeEntry(entry: LedgerEntryInput): string {
+  const cached = canonicalTexts.get(entry);
+  if (cached !== undefined) return cached;
+  const text = computeCanonical(entry);
+  canonicalTexts.set(entry, text);
+  return text;
+}
+
+function computeCanonical(entry: LedgerEntryInput): string {
   const entryId = typeof entry.id === 'string' ? entry.id : '?';
   let text = '{';
   for (const [field, kind] of LEDGER_HASH_FIELDS) {
