@@ -57,8 +57,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   await store.migrate();
   const ledger = new LedgerWriter(store, {
     chainId: options.chainId ?? config.store.chainId,
-    // While the database is unreachable, entries are spooled beside the SQLite file and replayed.
-    spool: { directory: defaultSpoolDirectory(config.store.sqlite) },
+    // Every entry is journaled beside the SQLite file (the durable point a response waits for) and
+    // moved into the store in batches; while the database is unreachable the journal holds them.
+    spool: {
+      directory: defaultSpoolDirectory(config.store.sqlite),
+      journal: true,
+      fsync: config.store.durability === 'power',
+    },
     onError: (error, failure) => logger.error('ledger append failed', { ...failure, error: String(error) }),
   });
 

@@ -7,6 +7,8 @@ export { loadConfig } from './config/load-config.js';
 export { DEMO_MODEL, startDemoUpstream } from './demo/demo-model.js';
 export { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
 export { exportLedger } from './ledger/ledger-export.js';
+export { ingestLeftovers } from './ledger/ledger-leftovers.js';
+export { defaultSpoolDirectory } from './ledger/ledger-spool.js';
 export { type RunningGateway, startGateway } from './server/node-server.js';
 export {
   KEY_ROLES,

@@ -75,6 +75,7 @@ export interface ConfigDocument {
         readonly sqlite?: string | undefined;
         readonly postgres_url?: string | undefined;
         readonly chain_id?: string | undefined;
+        readonly durability?: 'process' | 'power' | undefined;
       }
     | undefined;
   readonly auth?: { readonly master_key?: string | undefined } | undefined;
@@ -228,6 +229,7 @@ export const configSchema: Schema<ConfigDocument> = object<ConfigDocument>(
         sqlite?: string | undefined;
         postgres_url?: string | undefined;
         chain_id?: string | undefined;
+        durability?: 'process' | 'power' | undefined;
       }>(
         {
           sqlite: optional(string({ what: 'a SQLite file path', example: '.autocap/autocap.db' })),
@@ -244,9 +246,10 @@ export const configSchema: Schema<ConfigDocument> = object<ConfigDocument>(
               pattern: /^[\w.:-]{1,64}$/,
             }),
           ),
+          durability: optional(choice(['process', 'power'] as const, 'process')),
         },
         {
-          what: 'store settings {sqlite, postgres_url, chain_id}',
+          what: 'store settings {sqlite, postgres_url, chain_id, durability}',
           example: `{postgres_url: "\${AUTOCAP_POSTGRES_URL}"}`,
         },
       ),

@@ -72,6 +72,11 @@ export interface GatewayConfig {
     readonly sqlite: string;
     readonly postgresUrl?: string | undefined;
     readonly chainId: string;
+    /**
+     * What a finished response's ledger entry survives: `process` (default) the gateway being
+     * killed; `power` also power loss (an fsync per group of entries).
+     */
+    readonly durability?: 'process' | 'power' | undefined;
   };
   readonly auth: { readonly masterKey: string | undefined };
   /** Budget and limit enforcement settings; absent: `DEFAULTS.governance`. */

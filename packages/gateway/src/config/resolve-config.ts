@@ -377,6 +377,7 @@ export function resolveConfig(document: unknown, options: ResolveOptions): Resol
         chainId:
           doc.store?.chain_id ??
           (doc.store?.postgres_url ? `${hostname()}-${server?.port ?? DEFAULTS.port}` : 'main'),
+        durability: doc.store?.durability ?? 'process',
       },
       auth: { masterKey },
       governance: {

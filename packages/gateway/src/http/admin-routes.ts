@@ -200,6 +200,7 @@ async function usage(context: AdminContext): Promise<void> {
     keyId ??= actor.keyId;
     ensure(authorize(actor, 'usage.read', { teamId: null, keyId }));
   }
+  await context.runtime.ledger.caughtUp();
   const rows = await context.runtime.store.governance.usage({
     groupBy: groupBy satisfies UsageGroup,
     fromMs: timeParam(context.url, 'from'),

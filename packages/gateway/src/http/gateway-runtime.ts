@@ -10,6 +10,8 @@ import type { GatewayStore, LedgerEntryInput } from '../store/store.js';
 export interface LedgerSink {
   /** Resolves once the entry is durably committed. */
   write(entry: LedgerEntryInput): Promise<void>;
+  /** Waits (bounded) until every entry written so far is readable from the store. */
+  caughtUp(): Promise<void>;
   readonly depth: number;
 }
 

@@ -130,6 +130,7 @@ export const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
             },
           );
         }
+        await runtime.ledger.caughtUp();
         const page = await runtime.store.pageLedger({ after: url.searchParams.get('after'), limit });
         sendJson(response, 200, { object: 'list', data: page.entries, next_cursor: page.nextCursor });
       },

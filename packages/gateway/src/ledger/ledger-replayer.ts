@@ -109,6 +109,11 @@ export interface ReplayerOptions {
   readonly maxDelayMs: number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly isConnectionError: (error: unknown) => boolean;
+  /**
+   * Journal mode: wait this long for entries to gather before appending fewer than `maxBatch`
+   * (default 0). A commit's fixed cost is then shared by many entries.
+   */
+  readonly ingestDelayMs?: number;
   /** A failed replay step (`attempt`: consecutive failures; `willRetry`: false when set aside). */
   readonly report: (error: unknown, attempt: number, entries: number, willRetry: boolean) => void;
 }
@@ -135,6 +140,8 @@ export class LedgerReplayer {
   private failures = 0;
   /** Consecutive refusals of the pending batch. */
   private refusals = 0;
+  /** Callers of idle() waiting: no ingest delay while there are any. */
+  private hurrying = 0;
 
   constructor(private readonly options: ReplayerOptions) {}
 
@@ -167,9 +174,15 @@ export class LedgerReplayer {
 
   /** Resolves once the spool is empty and no stalled append is left (or replay was stopped). */
   async idle(): Promise<void> {
-    while (!this.stopping && (this.options.spool.entries > 0 || this.options.appender.stalled)) {
-      this.start();
-      await this.loop;
+    this.hurrying += 1;
+    this.wake(); // cuts an ingest delay short
+    try {
+      while (!this.stopping && (this.options.spool.entries > 0 || this.options.appender.stalled)) {
+        this.start();
+        await this.loop;
+      }
+    } finally {
+      this.hurrying -= 1;
     }
   }
 
@@ -208,6 +221,11 @@ export class LedgerReplayer {
     }
     if (this.pending === null) {
       if (spool.entries === 0) return true;
+      const delay = this.options.ingestDelayMs ?? 0;
+      if (delay > 0 && this.hurrying === 0 && spool.entries < this.options.maxBatch) {
+        await this.pause(delay);
+        if (this.stopping) return false;
+      }
       try {
         this.pending = await this.prepare();
       } catch (error) {
@@ -257,6 +275,8 @@ export class LedgerReplayer {
       }
     }
     const batch = spool.read(maxBatch);
+    // Spooled by this process and never sent: none of it can be stored yet.
+    if (batch.fresh) return { batch, toAppend: batch.entries };
     let stored: ReadonlySet<string>;
     try {
       const found = await within(store.ledgerEntryIds(batch.entries.map((entry) => entry.id)), timeoutMs);
@@ -286,6 +306,7 @@ export class LedgerReplayer {
   /** Reports a failure that the store may recover from, and waits before the next try. */
   private async failed(error: unknown, failures: number): Promise<number> {
     const attempt = failures + 1;
+    this.options.spool.dropCache();
     this.options.report(error, attempt, this.pending?.toAppend.length ?? 0, true);
     const { baseDelayMs, maxDelayMs } = this.options;
     await this.pause(Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));

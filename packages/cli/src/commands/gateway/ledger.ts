@@ -27,6 +27,15 @@ export const ledgerCommand: Command = {
     const store = gateway.openSqliteStore(config.store.sqlite);
     try {
       await store.migrate();
+      const leftovers = await gateway.ingestLeftovers(store, gateway.defaultSpoolDirectory(config.store.sqlite));
+      if (leftovers.ingested > 0) {
+        io.stderr(`moved ${leftovers.ingested} journaled ${leftovers.ingested === 1 ? "entry" : "entries"} into the ledger first\n`);
+      }
+      for (const { chainId, pid, entries } of leftovers.owned) {
+        io.stderr(
+          `note: ${entries} entries of chain ${chainId} are journaled by the running gateway (pid ${pid}) and not yet in the store\n`,
+        );
+      }
       if (action === 'verify') {
         const result = await store.verifyLedger();
         if (args.json) printJson(io, { command: 'ledger', action: 'verify', ...result });
