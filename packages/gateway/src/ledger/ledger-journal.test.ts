@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openGatewayStore } from '../store/sqlite/sqlite-store.js';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { GatewayStore, LedgerEntryInput } from '../store/store.js';
 import { sampleLedgerEntries } from '../test-support/ledger-entries.js';
 import { ingestLeftovers } from './ledger-leftovers.js';
@@ -21,7 +21,7 @@ const spoolDirectory = (): string => join(directory, 'journal');
 
 beforeEach(() => {
   directory = mkdtempSync(join(tmpdir(), 'autocap-journal-'));
-  store = openGatewayStore(join(directory, 'ledger.db'));
+  store = openSqliteStore(join(directory, 'ledger.db'));
 });
 afterEach(async () => {
   await store.close();
