@@ -301,8 +301,7 @@ export class LedgerWriter {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, this.maxBatch);
       // Behind spooled entries (or a stalled append), a batch goes to the spool: write order holds.
-      const behind =
-        this.spool !== null && (this.journal || this.spool.entries > 0 || this.appender.stalled);
+      const behind = this.spool !== null && (this.journal || this.spool.entries > 0 || this.appender.stalled);
       const outcome = behind ? this.toSpool(batch, null) : await this.commitWithRetries(batch);
       this.queue.splice(0, batch.length);
       for (const pending of batch) {

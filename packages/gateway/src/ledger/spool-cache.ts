@@ -19,7 +19,12 @@ export class SpoolCache {
   constructor(private readonly maxEntries: number) {}
 
   /** Records entries whose lines were appended from byte `start`, with each line's byte length. */
-  add(entries: readonly LedgerEntryInput[], lineBytes: readonly number[], start: number, fresh: boolean): void {
+  add(
+    entries: readonly LedgerEntryInput[],
+    lineBytes: readonly number[],
+    start: number,
+    fresh: boolean,
+  ): void {
     if (!this.on) return;
     if (this.entries.length - this.head + entries.length > this.maxEntries) {
       this.off();
@@ -36,10 +41,7 @@ export class SpoolCache {
   }
 
   /** Up to `max` entries starting at byte `offset`, or null when the cache does not start there. */
-  read(
-    offset: number,
-    max: number,
-  ): { entries: LedgerEntryInput[]; end: number; fresh: boolean } | null {
+  read(offset: number, max: number): { entries: LedgerEntryInput[]; end: number; fresh: boolean } | null {
     if (this.head === this.entries.length || this.start !== offset) return null;
     const stop = Math.min(this.entries.length, this.head + max);
     let fresh = true;

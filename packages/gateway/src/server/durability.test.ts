@@ -140,7 +140,6 @@ describe('autocap serve under SIGKILL', () => {
       const missing = completed.filter((id) => byRequest.get(id) !== 1);
       expect(missing).toEqual([]);
 
-
       // Now tamper: change one entry's output tokens in place.
       const database = new Database(join(folder, 'ledger.db'));
       const victim = database.prepare('SELECT id, seq FROM ledger ORDER BY seq LIMIT 1 OFFSET 5').get() as {

@@ -27,9 +27,14 @@ export const ledgerCommand: Command = {
     const store = gateway.openSqliteStore(config.store.sqlite);
     try {
       await store.migrate();
-      const leftovers = await gateway.ingestLeftovers(store, gateway.defaultSpoolDirectory(config.store.sqlite));
+      const leftovers = await gateway.ingestLeftovers(
+        store,
+        gateway.defaultSpoolDirectory(config.store.sqlite),
+      );
       if (leftovers.ingested > 0) {
-        io.stderr(`moved ${leftovers.ingested} journaled ${leftovers.ingested === 1 ? "entry" : "entries"} into the ledger first\n`);
+        io.stderr(
+          `moved ${leftovers.ingested} journaled ${leftovers.ingested === 1 ? 'entry' : 'entries'} into the ledger first\n`,
+        );
       }
       for (const { chainId, pid, entries } of leftovers.owned) {
         io.stderr(

@@ -130,6 +130,16 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       );
     `,
   },
+  {
+    // Every ledger index costs each append a B-tree insert. Usage queries filter on time, so that
+    // one stays; by-key and by-model lookups scan the time range instead.
+    version: 3,
+    name: 'ledger-time-index-only',
+    sql: `
+      DROP INDEX IF EXISTS ledger_key_time;
+      DROP INDEX IF EXISTS ledger_model_time;
+    `,
+  },
 ];
 
 /**

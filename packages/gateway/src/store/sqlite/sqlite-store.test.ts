@@ -60,7 +60,14 @@ describe('sqlite store', () => {
       expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
         { version: 1, name: 'ledger-chain-heads-virtual-keys' },
         { version: 2, name: 'teams-key-governance-budgets-rate-counters' },
+        { version: 3, name: 'ledger-time-index-only' },
       ]);
+      const indexes = db
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ledger' AND sql IS NOT NULL",
+        )
+        .all();
+      expect(indexes).toEqual([{ name: 'ledger_time' }]);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     });
   });
