@@ -24,6 +24,7 @@ import type {
   VirtualKeyRecord,
 } from '../store.js';
 import { SqliteGovernance } from './sqlite-governance.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { applySqliteMigrations } from './sqlite-migrations.js';
 import {
   decodeCursor,
@@ -68,6 +69,8 @@ export class LedgerConflictError extends Error {
 /** How many verified rows between yields to the event loop (verify runs on its own connection). */
 const VERIFY_YIELD_EVERY = 2000;
 const MAX_PAGE = 10_000;
+/** Entries appended before checkpoints move to a worker thread (small stores keep SQLite's own). */
+const CHECKPOINT_WORKER_AFTER = 1000;
 const SELECT_KEYS = `SELECT ${KEY_COLUMNS.join(', ')} FROM virtual_keys`;
 
 /**
@@ -87,6 +90,9 @@ class SqliteStore implements GatewayStore {
   private readonly statements;
   private readonly appendTransaction;
   private selectStoredIds: Database.Statement<[string], { id: string }> | null = null;
+  private checkpointer: SqliteCheckpointer | null = null;
+  /** Ledger entries appended since open; a busy store checkpoints from a worker thread. */
+  private appended = 0;
   readonly governance: GovernanceStore;
 
   constructor(
@@ -148,6 +154,7 @@ class SqliteStore implements GatewayStore {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.close();
     if (this.db.open) this.db.close();
   }
 
@@ -166,6 +173,11 @@ class SqliteStore implements GatewayStore {
     }
     this.appendTransaction.immediate(chainId, head, appended);
     this.heads.set(chainId, { seq, hash: prevHash });
+    this.appended += appended.length;
+    if (this.checkpointer === null && this.appended >= CHECKPOINT_WORKER_AFTER && this.path !== ':memory:') {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new SqliteCheckpointer(this.path);
+    }
     return appended;
   }
 
