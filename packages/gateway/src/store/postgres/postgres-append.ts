@@ -2,7 +2,7 @@
  * One ledger append, inside the transaction postgres-store.ts opens: lock the chain's head row,
  * check it is the head this store last wrote, insert the batch with one statement, move the head.
  */
-import { hashEntry } from '../ledger-hash.js';
+import { chainEntry, hashEntry } from '../ledger-hash.js';
 import type { LedgerEntry, LedgerEntryInput } from '../store.js';
 import { LedgerConflictError } from './postgres-errors.js';
 import type { PostgresQueryable } from './postgres-migrations.js';
@@ -27,7 +27,7 @@ export function chainEntries(
   for (const entry of entries) {
     seq += 1;
     const hash = hashEntry(prevHash, chainId, seq, entry);
-    chained.push({ ...entry, chainId, seq, prevHash, hash });
+    chained.push(chainEntry(entry, chainId, seq, prevHash, hash));
     prevHash = hash;
   }
   return chained;

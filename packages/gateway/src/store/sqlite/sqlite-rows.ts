@@ -37,36 +37,37 @@ export const LEDGER_COLUMNS = [
 export const SELECT_LEDGER = `SELECT ${LEDGER_COLUMNS.join(', ')} FROM ledger`;
 export const SELECT_HEADS = 'SELECT chain_id, seq, hash FROM chain_heads ORDER BY chain_id';
 
-export function toLedgerRow(entry: LedgerEntry): LedgerRow {
-  return {
-    chain_id: entry.chainId,
-    seq: entry.seq,
-    id: entry.id,
-    request_id: entry.requestId,
-    attempt: entry.attempt,
-    started_at_ms: entry.startedAtMs,
-    key_id: entry.keyId,
-    model_requested: entry.modelRequested,
-    model_served: entry.modelServed,
-    provider: entry.provider,
-    owned: entry.owned ? 1 : 0,
-    input_tokens: entry.inputTokens,
-    cached_input_tokens: entry.cachedInputTokens,
-    output_tokens: entry.outputTokens,
-    reasoning_tokens: entry.reasoningTokens,
-    estimated: entry.estimated ? 1 : 0,
-    cost_usd: entry.costUsd,
-    latency_ms: entry.latencyMs,
-    ttft_ms: entry.ttftMs,
-    status: entry.status,
-    error_class: entry.errorClass,
-    upstream_status: entry.upstreamStatus,
-    streamed: entry.streamed ? 1 : 0,
-    metadata: JSON.stringify(entry.metadata),
-    raw_usage: entry.rawUsage,
-    prev_hash: entry.prevHash,
-    hash: entry.hash,
-  };
+/** An entry's values in LEDGER_COLUMNS order: bound by position, which is cheaper than by name. */
+export function toLedgerValues(entry: LedgerEntry): SqlValue[] {
+  return [
+    entry.chainId,
+    entry.seq,
+    entry.id,
+    entry.requestId,
+    entry.attempt,
+    entry.startedAtMs,
+    entry.keyId,
+    entry.modelRequested,
+    entry.modelServed,
+    entry.provider,
+    entry.owned ? 1 : 0,
+    entry.inputTokens,
+    entry.cachedInputTokens,
+    entry.outputTokens,
+    entry.reasoningTokens,
+    entry.estimated ? 1 : 0,
+    entry.costUsd,
+    entry.latencyMs,
+    entry.ttftMs,
+    entry.status,
+    entry.errorClass,
+    entry.upstreamStatus,
+    entry.streamed ? 1 : 0,
+    JSON.stringify(entry.metadata),
+    entry.rawUsage,
+    entry.prevHash,
+    entry.hash,
+  ];
 }
 
 export function toLedgerEntry(row: LedgerRow): LedgerEntry {

@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { GovernanceStore } from '../governance-types.js';
-import { hashEntry, LedgerChainVerifier } from '../ledger-hash.js';
+import { chainEntry, hashEntry, LedgerChainVerifier } from '../ledger-hash.js';
 import type {
   ChainHead,
   GatewayStore,
@@ -23,8 +23,8 @@ import type {
   VerifyResult,
   VirtualKeyRecord,
 } from '../store.js';
-import { SqliteGovernance } from './sqlite-governance.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
+import { SqliteGovernance } from './sqlite-governance.js';
 import { applySqliteMigrations } from './sqlite-migrations.js';
 import {
   decodeCursor,
@@ -39,11 +39,12 @@ import {
   readText,
   SELECT_HEADS,
   SELECT_LEDGER,
+  type SqlValue,
   toChainHead,
   toKeyRecord,
   toKeyRow,
   toLedgerEntry,
-  toLedgerRow,
+  toLedgerValues,
 } from './sqlite-rows.js';
 
 export interface SqliteStoreOptions {
@@ -117,9 +118,9 @@ class SqliteStore implements GatewayStore {
       db.close();
       throw error;
     }
-    const ledgerParams = LEDGER_COLUMNS.map((column) => `@${column}`).join(', ');
+    const ledgerParams = LEDGER_COLUMNS.map(() => '?').join(', ');
     this.statements = {
-      insertEntry: db.prepare<[LedgerRow]>(
+      insertEntry: db.prepare<SqlValue[]>(
         `INSERT INTO ledger (${LEDGER_COLUMNS.join(', ')}) VALUES (${ledgerParams})`,
       ),
       selectHead: db.prepare<[string], HeadRow>(
@@ -168,7 +169,7 @@ class SqliteStore implements GatewayStore {
     for (const entry of entries) {
       seq += 1;
       const hash = hashEntry(prevHash, chainId, seq, entry);
-      appended.push({ ...entry, chainId, seq, prevHash, hash });
+      appended.push(chainEntry(entry, chainId, seq, prevHash, hash));
       prevHash = hash;
     }
     this.appendTransaction.immediate(chainId, head, appended);
@@ -198,7 +199,7 @@ class SqliteStore implements GatewayStore {
     }
     for (const entry of entries) {
       try {
-        this.statements.insertEntry.run(toLedgerRow(entry));
+        this.statements.insertEntry.run(...toLedgerValues(entry));
       } catch (error) {
         if (isConstraint(error, 'ledger.id')) {
           throw new Error(`ledger entry id ${JSON.stringify(entry.id)} is already in the ledger`);
