@@ -25,12 +25,26 @@ parentPort.on('message', () => {
 });
 `;
 
+/** Where the worker loads better-sqlite3 from, or null when it cannot be found from here. */
+function betterSqlitePath(): string | null {
+  try {
+    return createRequire(import.meta.url).resolve('better-sqlite3');
+  } catch {
+    return null; // bundled somewhere without node_modules: SQLite keeps checkpointing by itself
+  }
+}
+
 export class SqliteCheckpointer {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
 
-  constructor(path: string, intervalMs = 1000) {
-    const module = createRequire(import.meta.url).resolve('better-sqlite3');
+  /** A checkpointer, or null when the worker could not load SQLite (autocheckpoint stays on). */
+  static start(path: string, intervalMs = 1000): SqliteCheckpointer | null {
+    const module = betterSqlitePath();
+    return module === null ? null : new SqliteCheckpointer(module, path, intervalMs);
+  }
+
+  private constructor(module: string, path: string, intervalMs: number) {
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, path, intervalMs } });
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     // A checkpoint that fails to start (a missing native module in the worker) only means the WAL

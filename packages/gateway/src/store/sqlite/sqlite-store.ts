@@ -174,10 +174,15 @@ class SqliteStore implements GatewayStore {
     }
     this.appendTransaction.immediate(chainId, head, appended);
     this.heads.set(chainId, { seq, hash: prevHash });
+    const before = this.appended;
     this.appended += appended.length;
-    if (this.checkpointer === null && this.appended >= CHECKPOINT_WORKER_AFTER && this.path !== ':memory:') {
-      this.db.pragma('wal_autocheckpoint = 0');
-      this.checkpointer = new SqliteCheckpointer(this.path);
+    if (
+      before < CHECKPOINT_WORKER_AFTER &&
+      this.appended >= CHECKPOINT_WORKER_AFTER &&
+      this.path !== ':memory:'
+    ) {
+      this.checkpointer = SqliteCheckpointer.start(this.path);
+      if (this.checkpointer !== null) this.db.pragma('wal_autocheckpoint = 0');
     }
     return appended;
   }
