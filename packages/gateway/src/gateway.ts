@@ -3,8 +3,8 @@
  * circuit breaker per model, authentication, metrics and logs. `startGateway` (server/node-server.ts)
  * opens the port; tests can also drive `handle` directly.
  */
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { setTimeout as delay } from 'node:timers/promises';
 import { Authenticator } from './auth/keys.js';
 import type { GatewayConfig } from './config/config.js';
 import { BudgetGuard } from './governance/budget-guard.js';
@@ -14,6 +14,7 @@ import { defaultSpoolDirectory } from './ledger/ledger-spool.js';
 import { LedgerWriter } from './ledger/ledger-writer.js';
 import { createLogger, type Logger } from './ops/logger.js';
 import { GatewayMetrics, Gauge } from './ops/metrics.js';
+import { sleepUnlessCancelled } from './providers/cancellation.js';
 import { createProvider } from './providers/registry.js';
 import { CircuitBreaker } from './routing/circuit-breaker.js';
 import type { Upstream } from './routing/failover.js';
@@ -122,7 +123,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     logger,
     now,
     random: options.random ?? Math.random,
-    sleep: (ms, signal) => delay(ms, undefined, { signal }).catch(() => undefined),
+    sleep: sleepUnlessCancelled,
     ready: () => !draining,
   };
   return {

@@ -10,6 +10,7 @@ import type { ModelConfig } from '../config/config.js';
 import { isGoverned } from '../governance/budget-guard.js';
 import { costUsd } from '../metering/cost.js';
 import { estimateCompletionTokens, estimatePromptTokens } from '../metering/estimate-tokens.js';
+import { Cancellation, type CancelSignal } from '../providers/cancellation.js';
 import type { ChatCompletionChunk, ChatRequest } from '../providers/chat-schemas.js';
 import { requestedStreamUsage } from '../providers/chat-schemas.js';
 import type { CallContext, NormalizedUsage, StreamPart } from '../providers/provider.js';
@@ -83,13 +84,13 @@ function dispatch(runtime: GatewayRuntime, call: ChatCall, start: Upstream): Pro
   return call.request.stream === true ? stream(runtime, call, start) : complete(runtime, call, start);
 }
 
-function contextFor(upstream: Upstream, call: ChatCall, signal: AbortSignal): CallContext {
+function contextFor(upstream: Upstream, call: ChatCall, signal: CancelSignal): CallContext {
   return { signal, timeouts: upstream.config.timeouts, requestId: call.requestId };
 }
 
 async function complete(runtime: GatewayRuntime, call: ChatCall, start: Upstream): Promise<void> {
   // A client that goes away cancels a non-streaming request: nobody will read the answer.
-  const abort = new AbortController();
+  const abort = new Cancellation();
   const onClose = (): void => {
     if (!call.response.writableFinished) abort.abort();
   };
@@ -97,8 +98,8 @@ async function complete(runtime: GatewayRuntime, call: ChatCall, start: Upstream
   try {
     const done = await runWithFailover(
       start,
-      (upstream) => upstream.provider.doChat(call.request, contextFor(upstream, call, abort.signal)),
-      failoverOptions(runtime, call, abort.signal),
+      (upstream) => upstream.provider.doChat(call.request, contextFor(upstream, call, abort)),
+      failoverOptions(runtime, call, abort),
     );
     const entry = entryFor(runtime, call, {
       upstream: done.upstream,
@@ -128,11 +129,11 @@ async function complete(runtime: GatewayRuntime, call: ChatCall, start: Upstream
 
 async function stream(runtime: GatewayRuntime, call: ChatCall, start: Upstream): Promise<void> {
   // Streams are not cancelled when the client leaves: the gateway reads on to meter the tokens.
-  const abort = new AbortController();
+  const abort = new Cancellation();
   const done = await runWithFailover(
     start,
     async (upstream) => {
-      const chat = await upstream.provider.doStream(call.request, contextFor(upstream, call, abort.signal));
+      const chat = await upstream.provider.doStream(call.request, contextFor(upstream, call, abort));
       const iterator = chat[Symbol.asyncIterator]();
       try {
         const first = await iterator.next(); // failover is still possible until this arrives
@@ -142,7 +143,7 @@ async function stream(runtime: GatewayRuntime, call: ChatCall, start: Upstream):
         throw error;
       }
     },
-    failoverOptions(runtime, call, abort.signal),
+    failoverOptions(runtime, call, abort),
   );
   const { upstream, attempt, startedAtMs } = done;
   const { chat, iterator } = done.value;
@@ -275,7 +276,7 @@ function isPrivate(call: ChatCall): boolean {
   return call.request.metadata?.['data_class'] === 'private' || call.principal.dataClass === 'private';
 }
 
-function failoverOptions(runtime: GatewayRuntime, call: ChatCall, signal: AbortSignal) {
+function failoverOptions(runtime: GatewayRuntime, call: ChatCall, signal: CancelSignal) {
   return {
     ownedOnly: isPrivate(call),
     upstreams: runtime.upstreams,

@@ -1,9 +1,11 @@
 /** What request handlers share: configuration, upstreams, the ledger, and injected time and chance. */
+
 import type { Authenticator } from '../auth/keys.js';
 import type { GatewayConfig } from '../config/config.js';
 import type { BudgetGuard } from '../governance/budget-guard.js';
 import type { Logger } from '../ops/logger.js';
 import type { GatewayMetrics } from '../ops/metrics.js';
+import type { CancelSignal } from '../providers/cancellation.js';
 import type { Upstream } from '../routing/failover.js';
 import type { GatewayStore, LedgerEntryInput } from '../store/store.js';
 
@@ -27,7 +29,7 @@ export interface GatewayRuntime {
   readonly logger: Logger;
   readonly now: () => number;
   readonly random: () => number;
-  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly sleep: (ms: number, signal: CancelSignal) => Promise<void>;
   /** False once draining has begun. */
   ready(): boolean;
 }

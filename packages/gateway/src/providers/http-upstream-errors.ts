@@ -52,7 +52,11 @@ const DESCRIPTION: Readonly<Record<UpstreamErrorKind, string>> = {
 };
 
 /** Any throw from the transport, as an UpstreamError with a scrubbed message. */
-export function toUpstreamError(error: unknown, scope: ErrorScope, signal: AbortSignal): UpstreamError {
+export function toUpstreamError(
+  error: unknown,
+  scope: ErrorScope,
+  signal: { readonly aborted: boolean },
+): UpstreamError {
   if (error instanceof UpstreamError) return error;
   if (signal.aborted) return upstreamFailure(scope, 'aborted', 'the client went away');
   const code = errorCode(error);

@@ -8,6 +8,8 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { buildConnector, type Dispatcher, Pool } from 'undici';
+import { BodyCollector, type CollectedResponse } from './body-collector.js';
+import { Cancellation, type CancelSignal } from './cancellation.js';
 import {
   clip,
   type ErrorScope,
@@ -108,14 +110,15 @@ export interface EventStreamResponse {
 type ResponseBody = Dispatcher.ResponseData['body'];
 
 /**
- * One call's abort controller and timer. undici's own `headersTimeout`/`bodyTimeout` tick on a
- * coarse (~1 s) clock, so they stay as a backstop while a native timer enforces the call's limits
+ * One call's cancellation and timer. undici's own `headersTimeout`/`bodyTimeout` tick on a coarse
+ * (~1 s) clock, so they stay as a backstop while a native timer enforces the call's limits
  * precisely. The client's signal is linked in and unlinked when the call settles.
  */
 class CallGuard {
-  readonly controller = new AbortController();
+  /** Aborts the upstream request (undici reads `aborted`, `reason` and the abort listeners). */
+  readonly cancellation = new Cancellation();
   readonly #scope: ErrorScope;
-  readonly #signal: AbortSignal;
+  readonly #signal: CancelSignal;
   #timer: NodeJS.Timeout | undefined;
   #detail = '';
   /** Waiting on our consumer, not on the upstream: an idle timer must not fire. */
@@ -156,25 +159,60 @@ class CallGuard {
 
   #abort(error: UpstreamError): void {
     this.dispose();
-    this.controller.abort(error);
+    this.cancellation.abort(error);
   }
 }
 
 /**
  * POSTs and reads the whole JSON body. `firstByteMs` bounds the time to the last byte of the body,
- * not just to the headers. Rejects with UpstreamError for a non-2xx status or a body that is not JSON.
+ * not just to the headers. Rejects with UpstreamError for a non-2xx status or a body that is not
+ * JSON. This is the hot path of every non-streaming request, so it talks to undici's dispatcher
+ * directly: no response stream, no async iteration, no AbortController.
  */
 export async function postJson(pool: UpstreamPool, call: UpstreamCall): Promise<JsonResponse> {
+  const { context } = call;
+  if (context.signal.aborted) throw upstreamFailure(scope(pool, call), 'aborted', 'the client went away');
   const guard = new CallGuard(pool, call);
+  const { firstByteMs } = context.timeouts;
+  guard.arm(firstByteMs, `no complete response within ${firstByteMs} ms`);
+  let response: CollectedResponse;
   try {
-    const { firstByteMs } = call.context.timeouts;
-    guard.arm(firstByteMs, `no complete response within ${firstByteMs} ms`);
-    const response = await send(pool, call, guard, { accept: 'application/json', bodyTimeout: firstByteMs });
-    const bytes = await readBody(response.body, call.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, pool, call);
-    return { status: response.statusCode, headers: response.headers, body: parseJson(bytes, pool, call) };
+    pool.setConnectTimeout(context.timeouts.connectMs);
+    response = await new Promise<CollectedResponse>((resolve, reject) => {
+      const collector = new BodyCollector(
+        call.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        guard.cancellation,
+        resolve,
+        reject,
+      );
+      pool.dispatcher.dispatch(
+        {
+          method: 'POST',
+          path: pool.basePath + call.path,
+          headers: requestHeaders(call, 'application/json'),
+          body: JSON.stringify(call.body),
+          // Backstops only (coarse clock): CallGuard enforces the limits.
+          headersTimeout: firstByteMs + 1000,
+          bodyTimeout: firstByteMs + 1000,
+        },
+        collector,
+      );
+    });
+  } catch (error) {
+    throw toUpstreamError(error, scope(pool, call), context.signal);
   } finally {
     guard.dispose();
   }
+  const { status, headers, body } = response;
+  if (status < 200 || status >= 300) throw statusErrorFrom(status, headers, body, pool, call);
+  if (response.oversized) {
+    throw upstreamFailure(
+      scope(pool, call),
+      'malformed',
+      `response body larger than ${call.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes`,
+    );
+  }
+  return { status, headers, body: parseJson(body, pool, call) };
 }
 
 /**
@@ -243,14 +281,9 @@ async function send(
     response = await pool.dispatcher.request({
       method: 'POST',
       path: pool.basePath + call.path,
-      headers: {
-        'content-type': 'application/json',
-        accept: options.accept,
-        'x-request-id': context.requestId,
-        ...call.headers,
-      },
+      headers: requestHeaders(call, options.accept),
       body: JSON.stringify(call.body),
-      signal: guard.controller.signal,
+      signal: guard.cancellation,
       // Backstops only (coarse clock): CallGuard enforces the limits.
       headersTimeout: context.timeouts.firstByteMs + 1000,
       bodyTimeout: options.bodyTimeout + 1000,
@@ -267,16 +300,34 @@ async function statusError(
   pool: UpstreamPool,
   call: UpstreamCall,
 ): Promise<UpstreamError> {
-  const status = response.statusCode;
-  const retryAfterMs = parseRetryAfter(response.headers, call.now ?? Date.now);
-  let upstreamMessage: string | undefined;
+  let bytes: Buffer | null = null;
   try {
-    const bytes = await readBody(response.body, MAX_ERROR_BODY_BYTES, pool, call, true);
-    upstreamMessage = call.errorMessage(JSON.parse(bytes.toString('utf8')));
+    bytes = await readBody(response.body, MAX_ERROR_BODY_BYTES, pool, call, true);
   } catch {
-    // An unreadable or non-JSON error body still leaves the status to act on.
+    // An unreadable error body still leaves the status to act on.
   }
   if (!response.body.destroyed) response.body.destroy();
+  return statusErrorFrom(response.statusCode, response.headers, bytes, pool, call);
+}
+
+/** The UpstreamError for a non-2xx answer, with the upstream's own message when its body has one. */
+function statusErrorFrom(
+  status: number,
+  headers: IncomingHttpHeaders,
+  bytes: Buffer | null,
+  pool: UpstreamPool,
+  call: UpstreamCall,
+): UpstreamError {
+  const retryAfterMs = parseRetryAfter(headers, call.now ?? Date.now);
+  let upstreamMessage: string | undefined;
+  try {
+    if (bytes !== null) {
+      const text = bytes.subarray(0, MAX_ERROR_BODY_BYTES).toString('utf8');
+      upstreamMessage = call.errorMessage(JSON.parse(text));
+    }
+  } catch {
+    // A non-JSON error body still leaves the status to act on.
+  }
   const scrubbed =
     upstreamMessage === undefined ? undefined : clip(scrubSecrets(upstreamMessage, call.secrets));
   const what =
@@ -290,6 +341,15 @@ async function statusError(
     upstreamMessage: scrubbed,
     message: `${call.label} upstream ${pool.host} answered ${what}${scrubbed === undefined ? '' : `: ${scrubbed}`}`,
   });
+}
+
+function requestHeaders(call: UpstreamCall, accept: string): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    accept,
+    'x-request-id': call.context.requestId,
+    ...call.headers,
+  };
 }
 
 /**

@@ -2,6 +2,7 @@
  * The provider plug-in contract (STYLE.md section 3). Frozen once it ships: add ProviderV2 rather than
  * editing it. The router calls only the `do*` methods; shared code never branches on a provider's id.
  */
+import type { CancelSignal } from './cancellation.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from './chat-schemas.js';
 import type { UpstreamError } from './upstream-error.js';
 
@@ -43,7 +44,7 @@ export interface Timeouts {
 
 export interface CallContext {
   /** Aborted when the client goes away (non-streaming) or the gateway gives up. */
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   readonly timeouts: Timeouts;
   /** The gateway-minted request id, sent upstream as `x-request-id` for correlation. */
   readonly requestId: string;

@@ -7,6 +7,7 @@
  */
 import type { ModelConfig } from '../config/config.js';
 import { GatewayError } from '../http/gateway-error.js';
+import type { CancelSignal } from '../providers/cancellation.js';
 import type { ProviderV1 } from '../providers/provider.js';
 import { UpstreamError } from '../providers/upstream-error.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
@@ -29,8 +30,8 @@ export interface FailoverOptions {
   readonly now: () => number;
   /** Uniform on [0, 1), for jitter; injected so tests are deterministic. */
   readonly random: () => number;
-  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
-  readonly signal: AbortSignal;
+  readonly sleep: (ms: number, signal: CancelSignal) => Promise<void>;
+  readonly signal: CancelSignal;
   /** Called once per failed attempt, before the next one starts (the ledger records it). */
   readonly onFailure: (failure: FailedAttempt) => void;
   /** Only owned models may serve (the request carries private data). */

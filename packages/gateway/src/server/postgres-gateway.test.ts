@@ -54,6 +54,8 @@ describe('gateways on PostgreSQL', () => {
       for (let i = 0; i < 3; i++)
         expect((await client.chat.completions.create(ask)).choices[0]?.message.content).toBe('shared');
     }
+    // Each instance journals its entries and moves them into the database in batches.
+    for (const gateway of instances) await gateway.running.gateway.runtime.ledger.caughtUp();
     const store = second.running.gateway.runtime.store;
     const page = await store.pageLedger({ limit: 100 });
     expect(page.entries.map((entry) => entry.chainId).sort()).toEqual([
