@@ -217,7 +217,8 @@ async function stream(runtime: GatewayRuntime, call: ChatCall, start: Upstream):
     error: failure,
     streamed: true,
   });
-  if (ttftMs !== null) runtime.metrics.ttft.observe({ model: upstream.config.name }, ttftMs / 1000);
+  if (ttftMs !== null)
+    runtime.metrics.model(upstream.config.name, upstream.config.owned).ttft.observe(ttftMs / 1000);
   await runtime.ledger.write(entry);
   if (clientGone) return;
   if (failure) {
@@ -330,16 +331,18 @@ function entryFor(runtime: GatewayRuntime, call: ChatCall, record: AttemptRecord
   const cost = costUsd(config.price, tokens);
   call.meter?.(cost, tokens.inputTokens, tokens.outputTokens);
   const now = runtime.now();
-  const labels = { model: config.name };
-  runtime.metrics.attempts.inc({
-    model: config.name,
-    outcome: record.error ? record.error.kind : record.status,
-  });
-  runtime.metrics.tokens.inc({ ...labels, kind: 'input' }, tokens.inputTokens);
-  runtime.metrics.tokens.inc({ ...labels, kind: 'cached_input' }, tokens.cachedInputTokens);
-  runtime.metrics.tokens.inc({ ...labels, kind: 'output' }, tokens.outputTokens);
-  runtime.metrics.tokens.inc({ ...labels, kind: 'reasoning' }, tokens.reasoningTokens);
-  runtime.metrics.costUsd.inc({ ...labels, owned: String(config.owned) }, cost);
+  const series = runtime.metrics.model(config.name, config.owned);
+  if (record.status === 'ok' && !record.error) series.ok.inc();
+  else
+    runtime.metrics.attempts.inc({
+      model: config.name,
+      outcome: record.error ? record.error.kind : record.status,
+    });
+  series.input.inc(tokens.inputTokens);
+  series.cachedInput.inc(tokens.cachedInputTokens);
+  series.output.inc(tokens.outputTokens);
+  series.reasoning.inc(tokens.reasoningTokens);
+  series.costUsd.inc(cost);
   return {
     id: `${call.requestId}.${record.attempt}`,
     requestId: call.requestId,

@@ -140,6 +140,11 @@ export const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
 
 const ORIGIN = 'http://gateway.invalid';
 
+/** Each route's canonical path as a URL without a query, parsed once (handlers only read it). */
+const CANONICAL_URLS: ReadonlyMap<string, URL> = new Map(
+  [...ROUTES.keys()].map((path) => [path, new URL(ORIGIN + path)]),
+);
+
 /**
  * The request target as a URL on a fixed origin: the Host header is never read. An origin-form
  * target (`/path`) is appended to the origin, not resolved against it, because resolving
@@ -181,8 +186,11 @@ export async function handleRequest(
   response.setHeader('x-autocap-request-id', requestId);
   let routeLabel = 'unknown';
   try {
-    const url = requestUrl(incoming.url ?? '/');
-    const path = canonicalPath(url.pathname);
+    const target = incoming.url ?? '/';
+    // A target spelled exactly as a route (the common case) needs no parsing or normalizing.
+    const direct = CANONICAL_URLS.get(target);
+    const url = direct ?? requestUrl(target);
+    const path = direct ? target : canonicalPath(url.pathname);
     const route = ROUTES.get(path) ?? adminRoute(path, incoming.method);
     if (!route) throw new GatewayError('not_found', `No route ${incoming.method} ${url.pathname}.`);
     routeLabel = path;
@@ -216,8 +224,9 @@ export async function handleRequest(
       response.end();
     }
   } finally {
-    runtime.metrics.requests.inc({ route: routeLabel, status: String(response.statusCode) });
-    runtime.metrics.latency.observe({ route: routeLabel }, (runtime.now() - receivedAtMs) / 1000);
+    const series = runtime.metrics.route(routeLabel, response.statusCode);
+    series.requests.inc();
+    series.latency.observe((runtime.now() - receivedAtMs) / 1000);
   }
 }
 

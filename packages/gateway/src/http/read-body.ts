@@ -18,23 +18,7 @@ export async function readJsonBody(incoming: IncomingMessage, maxBytes: number):
   }
   const declared = Number(incoming.headers['content-length'] ?? 0);
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of incoming) {
-      size += (chunk as Buffer).length;
-      if (size > maxBytes) {
-        incoming.resume(); // discard the rest rather than hold it
-        throw tooLarge(maxBytes);
-      }
-      chunks.push(chunk as Buffer);
-    }
-  } catch (error) {
-    if (error instanceof GatewayError) throw error;
-    // The client hung up, or the server's request timeout cut off a body sent too slowly. Not a
-    // gateway failure: no error log with a stack for each one (a slow-body flood would fill logs).
-    throw new GatewayError('invalid_request', 'The connection closed before the request body was complete.');
-  }
+  const { chunks, size } = await collect(incoming, maxBytes);
   if (size === 0) throw new GatewayError('invalid_json', 'The request body is empty: send a JSON object.');
   let text: string;
   try {
@@ -56,6 +40,53 @@ export async function readJsonBody(incoming: IncomingMessage, maxBytes: number):
     );
   }
   return value;
+}
+
+/**
+ * The whole body, or a GatewayError: over `maxBytes` (the rest is discarded, not buffered), or the
+ * connection closed first. Plain events rather than `for await`: this runs for every request, and
+ * the async iterator costs more than the body is usually long.
+ */
+function collect(incoming: IncomingMessage, maxBytes: number): Promise<{ chunks: Buffer[]; size: number }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        cleanup();
+        incoming.resume(); // discard the rest rather than hold it
+        reject(tooLarge(maxBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve({ chunks, size });
+    };
+    // The client hung up, or the server's request timeout cut off a body sent too slowly. Not a
+    // gateway failure: no error log with a stack for each one (a slow-body flood would fill logs).
+    const onAbort = (): void => {
+      cleanup();
+      reject(
+        new GatewayError('invalid_request', 'The connection closed before the request body was complete.'),
+      );
+    };
+    const cleanup = (): void => {
+      incoming.off('data', onData);
+      incoming.off('end', onEnd);
+      incoming.off('error', onAbort);
+      incoming.off('close', onClose);
+    };
+    const onClose = (): void => {
+      if (!incoming.complete) onAbort();
+    };
+    incoming.on('data', onData);
+    incoming.on('end', onEnd);
+    incoming.on('error', onAbort);
+    incoming.on('close', onClose);
+  });
 }
 
 /**
