@@ -78,6 +78,12 @@ export class Authenticator {
   private readonly cache = new Map<string, CachedKey>();
   private readonly reading = new Map<string, Promise<CachedKey>>();
   private readonly cacheMs: number;
+  /**
+   * Keys that authenticated, to their SHA-256 (or MASTER): hashing each request's key again is a
+   * measurable part of a proxied request. Only valid keys get in, so a flood of wrong keys cannot
+   * grow it; a revoked key is still refused, since its record is looked up again (cacheMs).
+   */
+  private readonly known = new Map<string, string>();
 
   constructor(private readonly options: AuthenticatorOptions) {
     this.masterDigest = options.masterKey ? createHash('sha256').update(options.masterKey).digest() : null;
@@ -96,11 +102,17 @@ export class Authenticator {
     if (token === null) {
       throw new GatewayError('invalid_api_key', 'Invalid API key: expected "Authorization: Bearer <key>".');
     }
-    const digest = createHash('sha256').update(token).digest();
-    if (this.masterDigest && timingSafeEqual(digest, this.masterDigest)) {
-      return MASTER_PRINCIPAL;
+    let hash = this.known.get(token);
+    if (hash === MASTER) return MASTER_PRINCIPAL;
+    if (hash === undefined) {
+      const digest = createHash('sha256').update(token).digest();
+      if (this.masterDigest && timingSafeEqual(digest, this.masterDigest)) {
+        this.remember(token, MASTER);
+        return MASTER_PRINCIPAL;
+      }
+      hash = digest.toString('hex');
     }
-    const { record, team } = await this.lookup(digest.toString('hex'));
+    const { record, team } = await this.lookup(hash);
     const now = this.options.now();
     if (!record || record.revoked || (record.expiresAtMs !== null && record.expiresAtMs <= now)) {
       throw new GatewayError(
@@ -112,6 +124,7 @@ export class Authenticator {
             : 'Invalid API key: it is not the master key nor a key created with `autocap keys create`.',
       );
     }
+    this.remember(token, hash);
     const dataClass = record.dataClass ?? team?.dataClass ?? undefined;
     return {
       keyId: record.id,
@@ -158,11 +171,20 @@ export class Authenticator {
     return entry;
   }
 
+  private remember(token: string, hash: string): void {
+    if (this.known.has(token)) return;
+    if (this.known.size >= 10_000) this.known.clear();
+    this.known.set(token, hash);
+  }
+
   /** Forget cached lookups (after a revoke in this process). */
   invalidate(): void {
     this.cache.clear();
   }
 }
+
+/** Marks the master key in `known` (never a hex digest). */
+const MASTER = 'master';
 
 function bearerToken(header: string): string | null {
   if (header.length > MAX_KEY_LENGTH + 7) return null;

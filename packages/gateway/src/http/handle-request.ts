@@ -3,7 +3,6 @@
  * slashes, trailing slash, percent-encoded dots, dot segments, case), so every spelling of a path
  * gets the same decision as the canonical one. Each route declares who may call it.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../auth/keys.js';
 import { ChatRequest } from '../providers/chat-schemas.js';
@@ -12,6 +11,7 @@ import { chatCompletions } from './chat-completions.js';
 import { GatewayError, toGatewayError } from './gateway-error.js';
 import type { GatewayRuntime } from './gateway-runtime.js';
 import { readJsonBody } from './read-body.js';
+import { requestId as newRequestId } from './request-id.js';
 
 type Access = 'public' | 'client' | 'master';
 
@@ -182,7 +182,7 @@ export async function handleRequest(
   response: ServerResponse,
 ): Promise<void> {
   const receivedAtMs = runtime.now();
-  const requestId = randomUUID();
+  const requestId = newRequestId(receivedAtMs);
   response.setHeader('x-autocap-request-id', requestId);
   let routeLabel = 'unknown';
   try {

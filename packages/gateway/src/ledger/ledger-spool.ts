@@ -33,6 +33,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { canonicalizeEntry } from '../store/ledger-hash.js';
 import type { LedgerEntryInput } from '../store/store.js';
 import { SpoolCache } from './spool-cache.js';
 
@@ -122,7 +123,8 @@ export class LedgerSpool {
    */
   append(entries: readonly LedgerEntryInput[], fresh = false): void {
     if (entries.length === 0) return;
-    const lines = entries.map((entry) => `${JSON.stringify(entry)}\n`);
+    // The canonical text (already made when the entry was queued) is the entry as JSON.
+    const lines = entries.map((entry) => `${canonicalizeEntry(entry)}\n`);
     const data = Buffer.from(lines.join(''), 'utf8');
     if (this.size + data.length > this.maxBytes) {
       throw new LedgerSpoolFullError(
