@@ -3,7 +3,9 @@
  * exhaustive table, so a new code does not compile until it has one. Messages are written for the
  * client: they name the problem and the fix, and never carry a secret or an upstream body.
  */
+
 import { LedgerSpoolFullError } from '../ledger/ledger-spool.js';
+import { UpstreamError } from '../providers/upstream-error.js';
 
 export type GatewayErrorCode =
   | 'invalid_json'
@@ -11,6 +13,7 @@ export type GatewayErrorCode =
   | 'body_too_large'
   | 'headers_too_large'
   | 'request_timeout'
+  | 'client_closed_request'
   | 'unsupported_media_type'
   | 'missing_api_key'
   | 'invalid_api_key'
@@ -39,6 +42,8 @@ const STATUS: Readonly<Record<GatewayErrorCode, number>> = {
   body_too_large: 413,
   headers_too_large: 431,
   request_timeout: 408,
+  // nginx's code: the client closed the connection before the answer; nobody reads this one.
+  client_closed_request: 499,
   unsupported_media_type: 415,
   missing_api_key: 401,
   invalid_api_key: 401,
@@ -69,6 +74,7 @@ const TYPE: Readonly<Record<GatewayErrorCode, string>> = {
   body_too_large: 'invalid_request_error',
   headers_too_large: 'invalid_request_error',
   request_timeout: 'invalid_request_error',
+  client_closed_request: 'invalid_request_error',
   unsupported_media_type: 'invalid_request_error',
   missing_api_key: 'authentication_error',
   invalid_api_key: 'authentication_error',
@@ -123,6 +129,9 @@ export class GatewayError extends Error {
 /** Anything thrown that is not a GatewayError is a bug: a plain 500 with no detail for the client. */
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
+  if (error instanceof UpstreamError && error.kind === 'aborted') {
+    return new GatewayError('client_closed_request', 'The client closed the connection before the answer.');
+  }
   if (error instanceof LedgerSpoolFullError) {
     return new GatewayError(
       'overloaded',

@@ -5,8 +5,16 @@
  */
 import { randomUUID } from 'node:crypto';
 
+let prefixMs = -1;
+let prefix = '';
+
 export function requestId(nowMs: number = Date.now()): string {
-  const random = randomUUID(); // v4: xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx, V the variant
-  const time = Math.floor(nowMs).toString(16).padStart(12, '0').slice(-12);
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${random.slice(15)}`;
+  const ms = Math.floor(nowMs);
+  if (ms !== prefixMs) {
+    // Many requests share a millisecond under load: format its prefix once.
+    const time = ms.toString(16).padStart(12, '0').slice(-12);
+    prefix = `${time.slice(0, 8)}-${time.slice(8)}-7`;
+    prefixMs = ms;
+  }
+  return prefix + randomUUID().slice(15); // v4 is xxxxxxxx-xxxx-4xxx-Vxxx-..., V the variant
 }

@@ -79,6 +79,27 @@ describe('gateway lifecycle', () => {
     expect(entry?.outputTokens).toBeGreaterThanOrEqual(8);
   });
 
+  it('cancels the upstream call of a non-streaming request whose client leaves, without an error log', async () => {
+    const [fake, gateway] = await setup();
+    fake.script([{ kind: 'hang' }]);
+    const controller = new AbortController();
+    const sent = fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+      body: body(false),
+      signal: controller.signal,
+    }).catch(() => null);
+    await until(async () => fake.requests.length === 1);
+    expect(fake.openConnections).toBe(1);
+    controller.abort();
+    await sent;
+    // The hanging upstream call behind the aborted request is closed, not left to time out.
+    await until(async () => fake.openConnections === 0);
+    const logged = gateway.logs.filter((line) => line.includes('"level":"error"'));
+    expect(logged).toEqual([]);
+    await until(async () => (await entries(gateway)).some((entry) => entry.errorClass === 'aborted'));
+  });
+
   it('drains on shutdown: readiness turns 503, in-flight streams finish, new requests are refused', async () => {
     const [fake, gateway] = await setup();
     fake.script([{ kind: 'slow-stream', intervalMs: 40, content: 'a b c d e f g h' }]);
