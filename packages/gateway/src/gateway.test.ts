@@ -25,6 +25,8 @@ const ask = (model = 'main') => ({ model, messages: [{ role: 'user' as const, co
 const usage = { input: 100, output: 20 };
 
 async function ledger(): Promise<LedgerEntry[]> {
+  // The ledger is journaled first and moved into the store in batches: wait until it is there.
+  await gateway.running.gateway.runtime.ledger.caughtUp();
   const page = await gateway.running.gateway.runtime.store.pageLedger({ limit: 1000 });
   return [...page.entries];
 }

@@ -13,7 +13,7 @@ import { estimateCompletionTokens, estimatePromptTokens } from '../metering/esti
 import { Cancellation, type CancelSignal } from '../providers/cancellation.js';
 import type { ChatCompletionChunk, ChatRequest } from '../providers/chat-schemas.js';
 import { requestedStreamUsage } from '../providers/chat-schemas.js';
-import type { CallContext, NormalizedUsage, StreamPart } from '../providers/provider.js';
+import type { CallContext, ChatResult, NormalizedUsage, StreamPart } from '../providers/provider.js';
 import { UpstreamError } from '../providers/upstream-error.js';
 import { type FailedAttempt, failoverChain, runWithFailover, type Upstream } from '../routing/failover.js';
 import type { LedgerEntryInput } from '../store/store.js';
@@ -112,11 +112,11 @@ async function complete(runtime: GatewayRuntime, call: ChatCall, start: Upstream
       error: null,
       streamed: false,
     });
-    const body = scrub(runtime, JSON.stringify(done.value.completion));
+    const body = responseBody(runtime, done.value);
     await runtime.ledger.write(entry);
     call.response.writeHead(200, {
       'content-type': 'application/json',
-      'content-length': Buffer.byteLength(body),
+      'content-length': body.length,
       'x-autocap-request-id': call.requestId,
       'x-autocap-model': done.upstream.config.name,
       'x-autocap-cost-usd': entry.costUsd.toFixed(8),
@@ -257,6 +257,29 @@ function scrub(runtime: GatewayRuntime, text: string): string {
     if (secret.length >= 8 && clean.includes(secret)) clean = clean.split(secret).join('[redacted]');
   }
   return clean;
+}
+
+/**
+ * The client's body: the upstream's bytes as they came when the provider passed them on and no
+ * secret is in them (checked on the bytes, which suffices for secrets that JSON never escapes),
+ * else the completion serialized again, scrubbed.
+ */
+function responseBody(runtime: GatewayRuntime, result: ChatResult): Buffer {
+  const bytes = result.body;
+  if (bytes !== undefined && runtime.config.secrets.every((secret) => passThroughSafe(secret, bytes))) {
+    return bytes;
+  }
+  return Buffer.from(scrub(runtime, JSON.stringify(result.completion)));
+}
+
+/**
+ * Whether `bytes` may be sent without the text scrub for this secret: too short to scrub anyway,
+ * or absent from the bytes and made only of characters every JSON encoder writes literally (Go's
+ * escapes < > &, PHP's escapes /), so that no escaped spelling of it could hide there.
+ */
+function passThroughSafe(secret: string, bytes: Buffer): boolean {
+  if (secret.length < 8) return true;
+  return /^[\w.~+=:-]+$/.test(secret) && !bytes.includes(secret);
 }
 
 /** Resolves when the response can take more, or the client has gone. */

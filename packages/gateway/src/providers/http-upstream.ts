@@ -96,6 +96,8 @@ export interface JsonResponse {
   readonly headers: IncomingHttpHeaders;
   /** Parsed JSON, not yet schema-checked. */
   readonly body: unknown;
+  /** The body as received: what a provider that does not translate can pass on unchanged. */
+  readonly bytes: Buffer;
 }
 
 export interface EventStreamResponse {
@@ -212,7 +214,7 @@ export async function postJson(pool: UpstreamPool, call: UpstreamCall): Promise<
       `response body larger than ${call.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes`,
     );
   }
-  return { status, headers, body: parseJson(body, pool, call) };
+  return { status, headers, body: parseJson(body, pool, call), bytes: body };
 }
 
 /**

@@ -56,6 +56,11 @@ export interface ChatResult {
   readonly usage: NormalizedUsage;
   /** The upstream's HTTP status (2xx). */
   readonly status: number;
+  /**
+   * The upstream's body when it is `completion` as received (no translation): sent to the client
+   * as it is, which spares serializing it again.
+   */
+  readonly body?: Buffer | undefined;
 }
 
 /** One event of a translated stream, in OpenAI terms. */

@@ -67,7 +67,7 @@ export function createOpenAICompatibleProvider(
       }
       const completion = parsed.data;
       const usage = completion.usage ? toNormalizedUsage(completion.usage) : NO_USAGE;
-      return { completion, usage, status: response.status };
+      return { completion, usage, status: response.status, body: response.bytes };
     },
     async doStream(request, context): Promise<ChatStream> {
       const body = {
