@@ -5,7 +5,7 @@
  * not become a flood of database reads. The key's team (budgets, limits, data class) is read and
  * cached with it.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash as oneShotHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { GatewayError } from '../http/gateway-error.js';
 import {
   type GovernanceStore,
@@ -105,7 +105,7 @@ export class Authenticator {
     let hash = this.known.get(token);
     if (hash === MASTER) return MASTER_PRINCIPAL;
     if (hash === undefined) {
-      const digest = createHash('sha256').update(token).digest();
+      const digest = oneShotHash('sha256', token, 'buffer');
       if (this.masterDigest && timingSafeEqual(digest, this.masterDigest)) {
         this.remember(token, MASTER);
         return MASTER_PRINCIPAL;

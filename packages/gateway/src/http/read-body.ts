@@ -3,10 +3,9 @@
  * than 128 levels and wrong content types are 4xx errors naming the problem; an oversized body is
  * refused as soon as it passes the limit, without buffering the rest.
  */
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from './gateway-error.js';
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export async function readJsonBody(incoming: IncomingMessage, maxBytes: number): Promise<unknown> {
   const type = incoming.headers['content-type'];
@@ -20,12 +19,10 @@ export async function readJsonBody(incoming: IncomingMessage, maxBytes: number):
   if (declared > maxBytes) throw tooLarge(maxBytes);
   const { chunks, size } = await collect(incoming, maxBytes);
   if (size === 0) throw new GatewayError('invalid_json', 'The request body is empty: send a JSON object.');
-  let text: string;
-  try {
-    text = utf8.decode(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
-  } catch {
-    throw new GatewayError('invalid_json', 'The request body is not valid UTF-8.');
-  }
+  const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+  if (!isUtf8(bytes)) throw new GatewayError('invalid_json', 'The request body is not valid UTF-8.');
+  let text = bytes.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte order mark, as TextDecoder drops
   let value: unknown;
   try {
     value = JSON.parse(text);

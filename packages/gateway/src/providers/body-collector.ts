@@ -10,6 +10,7 @@ import type { Cancellation } from './cancellation.js';
 
 export interface CollectedResponse {
   readonly status: number;
+  /** Parsed for non-2xx answers only; empty for a 2xx. */
   readonly headers: IncomingHttpHeaders;
   readonly body: Buffer;
   /** A 2xx body went past the limit; `body` holds its first `limit` bytes. */
@@ -46,7 +47,8 @@ export class BodyCollector implements Dispatcher.DispatchHandler {
 
   onHeaders(status: number, rawHeaders: Buffer[]): boolean {
     this.status = status;
-    if (status >= 200) this.headers = parseRawHeaders(rawHeaders);
+    // A 2xx answer's headers are not read: parse them only for errors (Retry-After).
+    if (status >= 300) this.headers = parseRawHeaders(rawHeaders);
     return true;
   }
 

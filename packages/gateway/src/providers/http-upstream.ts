@@ -93,7 +93,6 @@ export interface UpstreamCall {
 
 export interface JsonResponse {
   readonly status: number;
-  readonly headers: IncomingHttpHeaders;
   /** Parsed JSON, not yet schema-checked. */
   readonly body: unknown;
   /** The body as received: what a provider that does not translate can pass on unchanged. */
@@ -214,7 +213,7 @@ export async function postJson(pool: UpstreamPool, call: UpstreamCall): Promise<
       `response body larger than ${call.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes`,
     );
   }
-  return { status, headers, body: parseJson(body, pool, call), bytes: body };
+  return { status, body: parseJson(body, pool, call), bytes: body };
 }
 
 /**

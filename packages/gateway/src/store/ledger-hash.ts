@@ -24,7 +24,7 @@
  *
  * Any language with SHA-256 and an RFC 8785 number formatter can recompute a hash from an export.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ChainHead, LedgerEntry, LedgerEntryInput, VerifyResult } from './store.js';
 
 export const LEDGER_HASH_FORMAT = 'autocap-ledger-v1';
@@ -141,9 +141,8 @@ export function hashPreimage(
 
 /** Lowercase hex SHA-256 of hashPreimage(...). */
 export function hashEntry(prevHash: string, chainId: string, seq: number, entry: LedgerEntryInput): string {
-  return createHash('sha256')
-    .update(hashPreimage(prevHash, chainId, seq, entry), 'utf8')
-    .digest('hex');
+  // One-shot hash: no Hash object per entry (Node >= 20.12).
+  return hash('sha256', hashPreimage(prevHash, chainId, seq, entry), 'hex');
 }
 
 interface FieldContext {
