@@ -83,6 +83,8 @@ export class LedgerSpool {
   readonly maxBytes: number;
   private readonly directory: string;
   private readonly offsetPath: string;
+  /** False once this process removed the sidecar and has not written it since. */
+  private offsetFileMayExist = true;
   private readonly chainId: string;
   private fd: number | null = null;
   /** Size of the data file. */
@@ -206,6 +208,7 @@ export class LedgerSpool {
       closeSync(fd);
     }
     renameSync(temporary, this.offsetPath);
+    this.offsetFileMayExist = true;
     if (this.fsync) syncDirectory(this.directory);
   }
 
@@ -280,8 +283,10 @@ export class LedgerSpool {
     const fd = this.open();
     ftruncateSync(fd, 0);
     if (this.fsync) fsyncSync(fd);
-    // A crash here leaves a sidecar beyond the (empty) file, which recover() discards.
-    rmSync(this.offsetPath, { force: true });
+    // A crash here leaves a sidecar beyond the (empty) file, which recover() discards. Removing
+    // a file that is not there costs an exception in Node: the common case skips it.
+    if (this.offsetFileMayExist) rmSync(this.offsetPath, { force: true });
+    this.offsetFileMayExist = false;
     this.size = 0;
     this.offset = 0;
     this.pending = 0;
