@@ -91,40 +91,35 @@ function contextFor(upstream: Upstream, call: ChatCall, signal: CancelSignal): C
 async function complete(runtime: GatewayRuntime, call: ChatCall, start: Upstream): Promise<void> {
   // A client that goes away cancels a non-streaming request: nobody will read the answer.
   const abort = new Cancellation();
-  const onClose = (): void => {
+  // Not removed: 'close' comes once, at the end of every response, and then finds it finished.
+  call.response.on('close', () => {
     if (!call.response.writableFinished) abort.abort();
-  };
-  call.response.on('close', onClose);
-  try {
-    const done = await runWithFailover(
-      start,
-      (upstream) => upstream.provider.doChat(call.request, contextFor(upstream, call, abort)),
-      failoverOptions(runtime, call, abort),
-    );
-    const entry = entryFor(runtime, call, {
-      upstream: done.upstream,
-      attempt: done.attempt,
-      startedAtMs: done.startedAtMs,
-      usage: done.value.usage,
-      outputText: '',
-      ttftMs: null,
-      status: 'ok',
-      error: null,
-      streamed: false,
-    });
-    const body = responseBody(runtime, done.value);
-    await runtime.ledger.write(entry);
-    call.response.writeHead(200, {
-      'content-type': 'application/json',
-      'content-length': body.length,
-      'x-autocap-request-id': call.requestId,
-      'x-autocap-model': done.upstream.config.name,
-      'x-autocap-cost-usd': entry.costUsd.toFixed(8),
-    });
-    call.response.end(body);
-  } finally {
-    call.response.off('close', onClose);
-  }
+  });
+  const done = await runWithFailover(
+    start,
+    (upstream) => upstream.provider.doChat(call.request, contextFor(upstream, call, abort)),
+    failoverOptions(runtime, call, abort),
+  );
+  const entry = entryFor(runtime, call, {
+    upstream: done.upstream,
+    attempt: done.attempt,
+    startedAtMs: done.startedAtMs,
+    usage: done.value.usage,
+    outputText: '',
+    ttftMs: null,
+    status: 'ok',
+    error: null,
+    streamed: false,
+  });
+  const body = responseBody(runtime, done.value);
+  await runtime.ledger.write(entry);
+  call.response.writeHead(200, {
+    'content-type': 'application/json',
+    'content-length': body.length,
+    'x-autocap-model': done.upstream.config.name,
+    'x-autocap-cost-usd': entry.costUsd.toFixed(8),
+  });
+  call.response.end(body);
 }
 
 async function stream(runtime: GatewayRuntime, call: ChatCall, start: Upstream): Promise<void> {
@@ -152,7 +147,6 @@ async function stream(runtime: GatewayRuntime, call: ChatCall, start: Upstream):
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     connection: 'keep-alive',
-    'x-autocap-request-id': call.requestId,
     'x-autocap-model': upstream.config.name,
   });
 

@@ -43,6 +43,10 @@ export async function startGateway(
   const { logger } = gateway.runtime;
   let inFlight = 0;
   let idle: (() => void) | null = null;
+  const finished = (): void => {
+    inFlight--;
+    if (inFlight === 0) idle?.();
+  };
   const server = createServer(
     {
       // The Host header is never read (handle-request.ts), so its absence changes nothing either.
@@ -66,13 +70,10 @@ export async function startGateway(
         return;
       }
       inFlight++;
-      gateway
-        .handle(incoming, response)
-        .catch((error: unknown) => logger.error('unhandled request failure', { error: String(error) }))
-        .finally(() => {
-          inFlight--;
-          if (inFlight === 0) idle?.();
-        });
+      gateway.handle(incoming, response).then(finished, (error: unknown) => {
+        logger.error('unhandled request failure', { error: String(error) });
+        finished();
+      });
     },
   );
   server.maxHeadersCount = 100;
