@@ -76,11 +76,13 @@ export function ensurePortkey({ cacheDir, repoRoot, notes }) {
 }
 
 /** autocap.yaml for the bench: master key, SQLite in the scratch folder, one model on the mock. */
-export function writeConfig(file, { port, mockPort, sqlite, masterKey, maxConnections }) {
+export function writeConfig(file, { port, mockPort, sqlite, postgresUrl, masterKey, maxConnections }) {
   const lines = [
     `server: {host: 127.0.0.1, port: ${port}}`,
     `auth: {master_key: "${masterKey}"}`,
-    `store: {sqlite: "${sqlite}"}`,
+    postgresUrl
+      ? `store: {sqlite: "${sqlite}", postgres_url: "${postgresUrl}"}`
+      : `store: {sqlite: "${sqlite}"}`,
     'logging: {level: warn}',
     'models:',
     '  - name: gpt-4o-mini',

@@ -14,6 +14,10 @@
 //      a pinned core is repeated after waiting for quiet, at most this many times and within this
 //      much extra time in all; a noisy run that is kept is flagged in the summary)
 //      KEEP_TMP=1 keeps the scratch folder (configs, SQLite files, logs).
+//      GOVERNED=1 gives the virtual key budgets and limits (high enough never to refuse), so that
+//      every request reserves and settles its worst-case cost (issue 5's "budgets and limits on").
+//      STORE=postgres keeps keys, budgets and the ledger in PostgreSQL (POSTGRES_URL, default
+//      postgres://127.0.0.1:5432/test) instead of SQLite.
 // Writes packages/gateway/bench/results/<timestamp>.json (git-ignored).
 // Exit code: 0 every target met, 1 a target missed, 2 the bench could not run.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -72,7 +76,14 @@ const S = {
   quietWaitS: Number(setting('QUIET_WAIT_S', 20)),
   noisyRetries: Number(setting('NOISY_RETRIES', 2)),
   noisyBudgetS: Number(setting('NOISY_BUDGET_S', 30)),
+  governed: setting('GOVERNED', 0) === '1',
+  postgresUrl:
+    setting('STORE', 'sqlite') === 'postgres'
+      ? setting('POSTGRES_URL', 'postgres://127.0.0.1:5432/test')
+      : undefined,
 };
+/** Budgets and limits the governed key gets: each request is checked against them, none refused. */
+const GOVERNED_KEY_FLAGS = ['--budget-daily-usd', '1000000', '--rpm', '100000000', '--tpm', '100000000000'];
 /** Other processes' CPU on a pinned core at or above this (cores) makes a run noisy. */
 const NOISY_CORES = 0.1;
 const HIGH = Math.max(...S.conns);
@@ -185,8 +196,23 @@ async function startTargets(portkeyEntry) {
 
   const acPort = await freePort();
   const configFile = join(tmp, 'autocap.yaml');
-  writeConfig(configFile, { port: acPort, mockPort, sqlite: join(tmp, 'autocap.db'), masterKey: MASTER_KEY });
-  const created = autocapCli(['keys', 'create', '--name', 'bench', '--config', configFile, '--json']);
+  writeConfig(configFile, {
+    port: acPort,
+    mockPort,
+    sqlite: join(tmp, 'autocap.db'),
+    postgresUrl: S.postgresUrl,
+    masterKey: MASTER_KEY,
+  });
+  const created = autocapCli([
+    'keys',
+    'create',
+    '--name',
+    `bench-${Date.now()}`,
+    ...(S.governed ? GOVERNED_KEY_FLAGS : []),
+    '--config',
+    configFile,
+    '--json',
+  ]);
   if (created.status !== 0)
     throw new BenchError(`autocap keys create failed: ${created.stderr || created.stdout}`);
   const virtualKey = JSON.parse(created.stdout).key;

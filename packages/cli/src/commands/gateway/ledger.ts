@@ -24,7 +24,7 @@ export const ledgerCommand: Command = {
     if (rest.length > 0 || (action !== 'verify' && action !== 'export')) throw new CliError(USAGE, 'E_USAGE');
     const config = await loadGatewayConfig(args, io, { discover: false, readOnly: true });
     const gateway = await import('@autocap/gateway');
-    const store = gateway.openSqliteStore(config.store.sqlite);
+    const store = gateway.openStore(config.store);
     try {
       await store.migrate();
       const leftovers = await gateway.ingestLeftovers(
