@@ -1,8 +1,9 @@
 /**
- * The local spool the ledger writer falls back to while the database cannot be reached: ledger
- * entries, one JSON object a line, appended to `<directory>/<chainId>.jsonl`, each batch written
- * with one writeSync and made durable with one fsync (group fsync), so a write() can resolve
- * durably while the database is down. The replayer reads it back from the front, one batch at a
+ * The ledger's local journal (the gateway writes every entry here first; ledger-writer.ts), which
+ * is also where entries wait while the database cannot be reached: ledger entries, one canonical
+ * JSON object a line, appended to `<directory>/<chainId>.jsonl`, each batch written with one
+ * writeSync (and one fsync unless `fsync: false`), so a write() can resolve durably whatever the
+ * database is doing. The replayer reads it back from the front, one batch at a
  * time (memory holds one batch, never the spool), and records how far it got in a sidecar file
  * `<chainId>.offset` (written to a temporary file, fsynced, renamed). Once everything is replayed
  * the data file is truncated to zero and the sidecar removed.

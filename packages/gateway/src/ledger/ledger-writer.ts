@@ -10,6 +10,10 @@
  * replayer (ledger-replayer.ts) moves them into the store once it answers, skipping entries it
  * already holds, and the writer returns to direct appends when the spool is empty. A spool left
  * by a previous process is replayed first.
+ *
+ * Journal mode (`spool.journal`, what the gateway uses): every batch goes to the spool, which is
+ * then the durable point write() waits for, and the replayer fills the store from it in batches
+ * gathered over `ingestDelayMs`. An outage then needs no switch: the spool just grows.
  */
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { canonicalizeEntry } from '../store/ledger-hash.js';

@@ -59,11 +59,17 @@ export class SqliteGovernance implements GovernanceStore {
   private readonly reserveTransaction;
   private readonly settleTransaction;
   private readonly rateTransaction;
+  private readonly tokensTransaction;
 
   constructor(private readonly db: Database.Database) {
     this.reserveTransaction = db.transaction((request: ReserveRequest) => this.reserveLocked(request));
     this.settleTransaction = db.transaction((request: SettleRequest) => this.settleLocked(request));
     this.rateTransaction = db.transaction((request: RateRequest) => this.rateLocked(request));
+    this.tokensTransaction = db.transaction(
+      (scopes: readonly BudgetScope[], tokens: number, minute: number) => {
+        for (const scope of uniqueScopes(scopes)) this.addRate(scope, 0, tokens, minute);
+      },
+    );
   }
 
   async createTeam(team: TeamRecord): Promise<void> {
@@ -162,6 +168,21 @@ export class SqliteGovernance implements GovernanceStore {
   }
 
   /** `UPDATE table SET a = ?, b = ? WHERE id = ?`; the column names come from this file only. */
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /**
+   * The prepared statement for `sql`, compiled once: preparing costs more than running these
+   * small statements, and budgets and limits run several per request.
+   */
+  private statement<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement as unknown as Database.Statement<P, R>;
+  }
+
   private update(table: 'teams' | 'virtual_keys', id: string, sets: readonly [string, SqlValue][]): void {
     const assignments = sets.map(([column]) => `${column} = ?`).join(', ');
     this.db
@@ -174,11 +195,11 @@ export class SqliteGovernance implements GovernanceStore {
   }
 
   private reserveLocked(request: ReserveRequest): ReserveResult {
-    const spentOf = this.db.prepare<[string, string, string, number], Row>(
+    const spentOf = this.statement<[string, string, string, number], Row>(
       'SELECT spent_usd FROM budget_spend WHERE scope_kind = ? AND scope_id = ? AND budget_window = ? ' +
         'AND window_start_ms = ?',
     );
-    const reservedOf = this.db.prepare<[string, string, number], Row>(
+    const reservedOf = this.statement<[string, string, number], Row>(
       'SELECT COALESCE(SUM(amount_usd), 0) AS reserved FROM budget_reservations ' +
         'WHERE scope_kind = ? AND scope_id = ? AND expires_at_ms > ?',
     );
@@ -201,10 +222,10 @@ export class SqliteGovernance implements GovernanceStore {
         };
       }
     }
-    const sweep = this.db.prepare(
+    const sweep = this.statement(
       'DELETE FROM budget_reservations WHERE scope_kind = ? AND scope_id = ? AND expires_at_ms <= ?',
     );
-    const insert = this.db.prepare(
+    const insert = this.statement(
       'INSERT INTO budget_reservations (id, scope_kind, scope_id, amount_usd, expires_at_ms) ' +
         'VALUES (?, ?, ?, ?, ?)',
     );
@@ -226,9 +247,9 @@ export class SqliteGovernance implements GovernanceStore {
   }
 
   private settleLocked(request: SettleRequest): void {
-    this.db.prepare('DELETE FROM budget_reservations WHERE id = ?').run(request.reservationId);
+    this.statement('DELETE FROM budget_reservations WHERE id = ?').run(request.reservationId);
     if (request.actualUsd === 0) return;
-    const add = this.db.prepare(
+    const add = this.statement(
       'INSERT INTO budget_spend (scope_kind, scope_id, budget_window, window_start_ms, spent_usd) ' +
         'VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope_kind, scope_id, budget_window, window_start_ms) ' +
         'DO UPDATE SET spent_usd = spent_usd + excluded.spent_usd',
@@ -247,11 +268,11 @@ export class SqliteGovernance implements GovernanceStore {
   }
 
   async releaseBudget(reservationId: string): Promise<void> {
-    this.db.prepare('DELETE FROM budget_reservations WHERE id = ?').run(reservationId);
+    this.statement('DELETE FROM budget_reservations WHERE id = ?').run(reservationId);
   }
 
   async budgetSpend(scope: BudgetScope, nowMs: number): Promise<readonly SpendRow[]> {
-    const select = this.db.prepare<[string, string, string, number], Row>(
+    const select = this.statement<[string, string, string, number], Row>(
       'SELECT spent_usd FROM budget_spend WHERE scope_kind = ? AND scope_id = ? AND budget_window = ? ' +
         'AND window_start_ms = ?',
     );
@@ -273,7 +294,7 @@ export class SqliteGovernance implements GovernanceStore {
 
   private rateLocked(request: RateRequest): RateResult {
     const minute = minuteStartMs(request.nowMs);
-    const select = this.db.prepare<[string, string, number], Row>(
+    const select = this.statement<[string, string, number], Row>(
       'SELECT requests, tokens FROM rate_counters WHERE scope_kind = ? AND scope_id = ? AND minute_start_ms = ?',
     );
     for (const check of request.checks) {
@@ -288,24 +309,19 @@ export class SqliteGovernance implements GovernanceStore {
   }
 
   async addTokens(scopes: readonly BudgetScope[], tokens: number, nowMs: number): Promise<void> {
-    const minute = minuteStartMs(nowMs);
-    this.db.transaction(() => {
-      for (const scope of uniqueScopes(scopes)) this.addRate(scope, 0, tokens, minute);
-    })();
+    this.tokensTransaction(scopes, tokens, minuteStartMs(nowMs));
   }
 
   private addRate(scope: BudgetScope, requests: number, tokens: number, minute: number): void {
-    this.db
-      .prepare(
-        'INSERT INTO rate_counters (scope_kind, scope_id, minute_start_ms, requests, tokens) ' +
-          'VALUES (?, ?, ?, ?, MAX(0, ?)) ON CONFLICT (scope_kind, scope_id, minute_start_ms) ' +
-          'DO UPDATE SET requests = requests + excluded.requests, tokens = MAX(0, tokens + ?)',
-      )
-      .run(scope.scopeKind, scope.scopeId, minute, requests, tokens, tokens);
+    this.statement(
+      'INSERT INTO rate_counters (scope_kind, scope_id, minute_start_ms, requests, tokens) ' +
+        'VALUES (?, ?, ?, ?, MAX(0, ?)) ON CONFLICT (scope_kind, scope_id, minute_start_ms) ' +
+        'DO UPDATE SET requests = requests + excluded.requests, tokens = MAX(0, tokens + ?)',
+    ).run(scope.scopeKind, scope.scopeId, minute, requests, tokens, tokens);
     // Counters older than the previous minute are never read again.
-    this.db
-      .prepare('DELETE FROM rate_counters WHERE scope_kind = ? AND scope_id = ? AND minute_start_ms < ?')
-      .run(scope.scopeKind, scope.scopeId, minute - 60_000);
+    this.statement(
+      'DELETE FROM rate_counters WHERE scope_kind = ? AND scope_id = ? AND minute_start_ms < ?',
+    ).run(scope.scopeKind, scope.scopeId, minute - 60_000);
   }
 
   async usage(query: UsageQuery): Promise<readonly UsageRow[]> {
