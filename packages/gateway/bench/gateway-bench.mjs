@@ -17,7 +17,7 @@
 //      GOVERNED=1 gives the virtual key budgets and limits (high enough never to refuse), so that
 //      every request reserves and settles its worst-case cost (issue 5's "budgets and limits on").
 //      STORE=postgres keeps keys, budgets and the ledger in PostgreSQL (POSTGRES_URL, default
-//      postgres://127.0.0.1:5432/test) instead of SQLite.
+//      postgres://postgres@127.0.0.1:5432/test) instead of SQLite.
 // Writes packages/gateway/bench/results/<timestamp>.json (git-ignored).
 // Exit code: 0 every target met, 1 a target missed, 2 the bench could not run.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -79,7 +79,7 @@ const S = {
   governed: setting('GOVERNED', 0) === '1',
   postgresUrl:
     setting('STORE', 'sqlite') === 'postgres'
-      ? setting('POSTGRES_URL', 'postgres://127.0.0.1:5432/test')
+      ? setting('POSTGRES_URL', 'postgres://postgres@127.0.0.1:5432/test')
       : undefined,
 };
 /** Budgets and limits the governed key gets: each request is checked against them, none refused. */
