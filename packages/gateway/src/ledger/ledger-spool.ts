@@ -70,8 +70,11 @@ export interface SpoolBatch {
   readonly fresh: boolean;
 }
 
-/** Most entries kept in memory for replay (some 20 ms of heavy traffic in journal mode). */
-const MAX_CACHED_ENTRIES = 8192;
+/**
+ * Most entries kept in memory for replay: 20 ms of traffic at 50,000 requests/s. More would keep
+ * entries alive long enough to reach the old generation, which grows the heap between collections.
+ */
+const MAX_CACHED_ENTRIES = 1024;
 
 /** Where the gateway spools by default: beside its SQLite file, or `.autocap/spool` for `:memory:`. */
 export function defaultSpoolDirectory(sqlitePath: string): string {
