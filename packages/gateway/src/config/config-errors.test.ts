@@ -191,6 +191,20 @@ describe('parseConfigText: errors name the field and the fix', () => {
     ).toBe(true);
   });
 
+  it('refuses a PostgreSQL URL without a user when the environment names none either', () => {
+    const text = `${VALID}store: {postgres_url: "postgres://127.0.0.1:5432/test"}\n`;
+    const saved = { USER: process.env['USER'], PGUSER: process.env['PGUSER'] };
+    delete process.env['USER'];
+    delete process.env['PGUSER'];
+    try {
+      expect(errors(text)).toEqual([
+        'store.postgres_url names no user, and neither PGUSER nor USER is set: write postgres://user@host:5432/database',
+      ]);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) if (value !== undefined) process.env[name] = value;
+    }
+  });
+
   it('reports every problem at once', () => {
     const schema = errors(`serer: 1\nserver: {port: -1}\nmodels:\n  - {name: a, provider: azure}\n`);
     expect(schema).toHaveLength(3);

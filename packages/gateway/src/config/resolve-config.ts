@@ -348,6 +348,11 @@ export function resolveConfig(document: unknown, options: ResolveOptions): Resol
     errors.push(
       'store.postgres_url is not a PostgreSQL URL: expected postgres://user:password@host:5432/database',
     );
+  } else if (postgresUrl !== undefined && !postgresUser(postgresUrl)) {
+    // The driver would fall back to $USER, and fail at the first query when that is unset too.
+    errors.push(
+      'store.postgres_url names no user, and neither PGUSER nor USER is set: write postgres://user@host:5432/database',
+    );
   }
   if (errors.length > 0) return { ok: false, errors };
   if (unpriced.length > 0) {
@@ -401,4 +406,15 @@ function safeDecode(text: string): string {
   } catch {
     return text;
   }
+}
+
+/** The user the PostgreSQL driver will connect as: the URL's, else PGUSER, else USER. */
+function postgresUser(url: string): string | undefined {
+  let user = '';
+  try {
+    user = decodeURIComponent(new URL(url).username);
+  } catch {
+    // Not parseable as a URL: the driver reads it its own way; leave the user to the variables.
+  }
+  return user || process.env['PGUSER'] || process.env['USER'] || undefined;
 }
