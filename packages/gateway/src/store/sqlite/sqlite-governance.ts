@@ -24,6 +24,7 @@ import {
   type UsageRow,
 } from '../governance-types.js';
 import type { VirtualKeyRecord } from '../store.js';
+import { GroupCommit } from './sqlite-group-commit.js';
 import {
   KEY_COLUMNS,
   type KeyRow,
@@ -56,20 +57,11 @@ const GROUP_SQL: Readonly<Record<UsageQuery['groupBy'], string>> = {
 };
 
 export class SqliteGovernance implements GovernanceStore {
-  private readonly reserveTransaction;
-  private readonly settleTransaction;
-  private readonly rateTransaction;
-  private readonly tokensTransaction;
+  /** Reservations, settlements and rate counters: one commit for all of an event-loop turn's. */
+  private readonly commits: GroupCommit;
 
   constructor(private readonly db: Database.Database) {
-    this.reserveTransaction = db.transaction((request: ReserveRequest) => this.reserveLocked(request));
-    this.settleTransaction = db.transaction((request: SettleRequest) => this.settleLocked(request));
-    this.rateTransaction = db.transaction((request: RateRequest) => this.rateLocked(request));
-    this.tokensTransaction = db.transaction(
-      (scopes: readonly BudgetScope[], tokens: number, minute: number) => {
-        for (const scope of uniqueScopes(scopes)) this.addRate(scope, 0, tokens, minute);
-      },
-    );
+    this.commits = new GroupCommit(db);
   }
 
   async createTeam(team: TeamRecord): Promise<void> {
@@ -191,7 +183,7 @@ export class SqliteGovernance implements GovernanceStore {
   }
 
   async reserveBudget(request: ReserveRequest): Promise<ReserveResult> {
-    return this.reserveTransaction.immediate(request);
+    return this.commits.run(() => this.reserveLocked(request));
   }
 
   private reserveLocked(request: ReserveRequest): ReserveResult {
@@ -243,7 +235,7 @@ export class SqliteGovernance implements GovernanceStore {
   }
 
   async settleBudget(request: SettleRequest): Promise<void> {
-    this.settleTransaction.immediate(request);
+    await this.commits.run(() => this.settleLocked(request));
   }
 
   private settleLocked(request: SettleRequest): void {
@@ -268,7 +260,9 @@ export class SqliteGovernance implements GovernanceStore {
   }
 
   async releaseBudget(reservationId: string): Promise<void> {
-    this.statement('DELETE FROM budget_reservations WHERE id = ?').run(reservationId);
+    await this.commits.run(() =>
+      this.statement('DELETE FROM budget_reservations WHERE id = ?').run(reservationId),
+    );
   }
 
   async budgetSpend(scope: BudgetScope, nowMs: number): Promise<readonly SpendRow[]> {
@@ -289,7 +283,7 @@ export class SqliteGovernance implements GovernanceStore {
   }
 
   async takeRateLimit(request: RateRequest): Promise<RateResult> {
-    return this.rateTransaction.immediate(request);
+    return this.commits.run(() => this.rateLocked(request));
   }
 
   private rateLocked(request: RateRequest): RateResult {
@@ -309,7 +303,10 @@ export class SqliteGovernance implements GovernanceStore {
   }
 
   async addTokens(scopes: readonly BudgetScope[], tokens: number, nowMs: number): Promise<void> {
-    this.tokensTransaction(scopes, tokens, minuteStartMs(nowMs));
+    const minute = minuteStartMs(nowMs);
+    await this.commits.run(() => {
+      for (const scope of uniqueScopes(scopes)) this.addRate(scope, 0, tokens, minute);
+    });
   }
 
   private addRate(scope: BudgetScope, requests: number, tokens: number, minute: number): void {
