@@ -81,6 +81,11 @@ export async function startGateway(
     refuseMalformed(error, socket, server),
   );
 
+  // Token counting (for streams without usage) loads its tables (about 0.4 s of CPU) before the
+  // port opens: loaded after, it would stall the first requests of a gateway just started.
+  await preloadTokenizer().catch((error: unknown) =>
+    logger.warn('tokenizer unavailable', { error: String(error) }),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.server.port, config.server.host, () => {
@@ -94,10 +99,6 @@ export async function startGateway(
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  // Token counting (for streams without usage) loads its tables now, not on a request's path.
-  preloadTokenizer().catch((error: unknown) =>
-    logger.warn('tokenizer unavailable', { error: String(error) }),
-  );
   logger.info('listening', { url, models: config.models.map((model) => model.name), config: config.source });
 
   let stopping: Promise<void> | null = null;
