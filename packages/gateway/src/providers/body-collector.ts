@@ -17,7 +17,8 @@ export interface CollectedResponse {
   readonly oversized: boolean;
 }
 
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** Error bodies are read only for their message: this much of one is kept. */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 export class BodyCollector implements Dispatcher.DispatchHandler {
   private abortRequest: ((reason: Error) => void) | null = null;

@@ -8,7 +8,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { buildConnector, type Dispatcher, Pool } from 'undici';
-import { BodyCollector, type CollectedResponse } from './body-collector.js';
+import { BodyCollector, type CollectedResponse, MAX_ERROR_BODY_BYTES } from './body-collector.js';
 import { Cancellation, type CancelSignal } from './cancellation.js';
 import {
   clip,
@@ -23,7 +23,6 @@ import { type SseEvent, SseParser } from './sse.js';
 import { UpstreamError } from './upstream-error.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 export interface UpstreamPoolOptions {
   /** Upper bound on open connections (default 128). */
