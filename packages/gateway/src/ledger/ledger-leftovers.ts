@@ -7,8 +7,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LedgerStore } from '../store/store.js';
-import { LedgerSpool } from './ledger-spool.js';
 import { LedgerWriter } from './ledger-writer.js';
+import { liveSpoolOwner } from './spool-owner.js';
 
 export interface LeftoverReport {
   /** Entries moved from spools into the store. */
@@ -24,7 +24,7 @@ export async function ingestLeftovers(store: LedgerStore, directory: string): Pr
   for (const name of readdirSync(directory)) {
     if (!name.endsWith('.jsonl') || name.endsWith('.dead-letter.jsonl')) continue;
     const chainId = decodeURIComponent(name.slice(0, -'.jsonl'.length));
-    const pid = LedgerSpool.liveOwner(directory, chainId);
+    const pid = liveSpoolOwner(directory, chainId);
     if (pid !== null) {
       // Read only: opening it as a LedgerSpool would repair (truncate) a line being written.
       const text = readFileSync(join(directory, name), 'utf8');

@@ -30,13 +30,13 @@ import {
   readSync,
   renameSync,
   rmSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { canonicalizeEntry } from '../store/ledger-hash.js';
 import type { LedgerEntryInput } from '../store/store.js';
 import { SpoolCache } from './spool-cache.js';
+import { claimSpool, releaseSpool } from './spool-owner.js';
 
 /** Default bound of one chain's spool file: 1 GiB. */
 export const DEFAULT_SPOOL_MAX_BYTES = 1024 ** 3;
@@ -247,35 +247,16 @@ export class LedgerSpool {
     this.cache.off();
   }
 
-  /** Gives up the claim `open` made (see `liveOwner`). */
+  /** Gives up the claim `open` made (see spool-owner.ts). */
   release(): void {
-    const path = ownerPath(this.directory, this.chainId);
-    if (existsSync(path) && readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path);
-  }
-
-  /** The pid of a running process that claimed the spool, or null (no claim, or its process is gone). */
-  static liveOwner(directory: string, chainId: string): number | null {
-    let pid: number;
-    try {
-      pid = Number(readFileSync(ownerPath(directory, chainId), 'utf8').trim());
-    } catch {
-      return null;
-    }
-    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return null;
-    try {
-      process.kill(pid, 0);
-      return pid;
-    } catch (error) {
-      // EPERM: the process exists but belongs to another user.
-      return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
-    }
+    releaseSpool(this.directory, this.chainId);
   }
 
   private open(): number {
     if (this.fd !== null) return this.fd;
     mkdirSync(this.directory, { recursive: true });
     // Claims the spool for this process until `release`, so that no other replays it meanwhile.
-    writeFileSync(ownerPath(this.directory, this.chainId), `${process.pid}\n`);
+    claimSpool(this.directory, this.chainId);
     const created = !existsSync(this.path);
     // 'a+': every write goes to the end (O_APPEND); reads take an explicit position.
     this.fd = openSync(this.path, 'a+');
@@ -382,9 +363,6 @@ export class LedgerSpool {
     return { lines, validEnd };
   }
 }
-
-const ownerPath = (directory: string, chainId: string): string =>
-  join(directory, `${encodeURIComponent(chainId)}.owner`);
 
 function readable(line: Buffer): boolean {
   try {

@@ -3,6 +3,8 @@
  * `Retry-After`, and messages scrubbed of secrets. Shared by every provider through http-upstream.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { MAX_ERROR_BODY_BYTES } from './body-collector.js';
+import type { UpstreamCall } from './http-upstream.js';
 import { UpstreamError, type UpstreamErrorKind } from './upstream-error.js';
 
 const MAX_MESSAGE_CHARS = 500;
@@ -125,4 +127,37 @@ export function describeIssue(issues: readonly { path: readonly PropertyKey[]; m
   if (issue === undefined) return 'invalid';
   const path = issue.path.map(String).join('.');
   return path === '' ? issue.message : `${path}: ${issue.message}`;
+}
+
+/** The UpstreamError for a non-2xx answer, with the upstream's own message when its body has one. */
+export function statusErrorFrom(
+  status: number,
+  headers: IncomingHttpHeaders,
+  bytes: Buffer | null,
+  host: string,
+  call: Pick<UpstreamCall, 'label' | 'secrets' | 'errorMessage' | 'now'>,
+): UpstreamError {
+  const retryAfterMs = parseRetryAfter(headers, call.now ?? Date.now);
+  let upstreamMessage: string | undefined;
+  try {
+    if (bytes !== null) {
+      const text = bytes.subarray(0, MAX_ERROR_BODY_BYTES).toString('utf8');
+      upstreamMessage = call.errorMessage(JSON.parse(text));
+    }
+  } catch {
+    // A non-JSON error body still leaves the status to act on.
+  }
+  const scrubbed =
+    upstreamMessage === undefined ? undefined : clip(scrubSecrets(upstreamMessage, call.secrets));
+  const what =
+    status >= 300 && status < 400
+      ? `redirect (HTTP ${status}); redirects are not followed, fix the base URL`
+      : `HTTP ${status}`;
+  return new UpstreamError({
+    kind: 'http',
+    status,
+    retryAfterMs,
+    upstreamMessage: scrubbed,
+    message: `${call.label} upstream ${host} answered ${what}${scrubbed === undefined ? '' : `: ${scrubbed}`}`,
+  });
 }

@@ -11,16 +11,14 @@ import { buildConnector, type Dispatcher, Pool } from 'undici';
 import { BodyCollector, type CollectedResponse, MAX_ERROR_BODY_BYTES } from './body-collector.js';
 import { Cancellation, type CancelSignal } from './cancellation.js';
 import {
-  clip,
   type ErrorScope,
-  parseRetryAfter,
-  scrubSecrets,
+  statusErrorFrom,
   toUpstreamError,
   upstreamFailure,
 } from './http-upstream-errors.js';
 import type { CallContext } from './provider.js';
 import { type SseEvent, SseParser } from './sse.js';
-import { UpstreamError } from './upstream-error.js';
+import type { UpstreamError } from './upstream-error.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
@@ -204,7 +202,7 @@ export async function postJson(pool: UpstreamPool, call: UpstreamCall): Promise<
     guard.dispose();
   }
   const { status, headers, body } = response;
-  if (status < 200 || status >= 300) throw statusErrorFrom(status, headers, body, pool, call);
+  if (status < 200 || status >= 300) throw statusErrorFrom(status, headers, body, pool.host, call);
   if (response.oversized) {
     throw upstreamFailure(
       scope(pool, call),
@@ -307,40 +305,7 @@ async function statusError(
     // An unreadable error body still leaves the status to act on.
   }
   if (!response.body.destroyed) response.body.destroy();
-  return statusErrorFrom(response.statusCode, response.headers, bytes, pool, call);
-}
-
-/** The UpstreamError for a non-2xx answer, with the upstream's own message when its body has one. */
-function statusErrorFrom(
-  status: number,
-  headers: IncomingHttpHeaders,
-  bytes: Buffer | null,
-  pool: UpstreamPool,
-  call: UpstreamCall,
-): UpstreamError {
-  const retryAfterMs = parseRetryAfter(headers, call.now ?? Date.now);
-  let upstreamMessage: string | undefined;
-  try {
-    if (bytes !== null) {
-      const text = bytes.subarray(0, MAX_ERROR_BODY_BYTES).toString('utf8');
-      upstreamMessage = call.errorMessage(JSON.parse(text));
-    }
-  } catch {
-    // A non-JSON error body still leaves the status to act on.
-  }
-  const scrubbed =
-    upstreamMessage === undefined ? undefined : clip(scrubSecrets(upstreamMessage, call.secrets));
-  const what =
-    status >= 300 && status < 400
-      ? `redirect (HTTP ${status}); redirects are not followed, fix the base URL`
-      : `HTTP ${status}`;
-  return new UpstreamError({
-    kind: 'http',
-    status,
-    retryAfterMs,
-    upstreamMessage: scrubbed,
-    message: `${call.label} upstream ${pool.host} answered ${what}${scrubbed === undefined ? '' : `: ${scrubbed}`}`,
-  });
+  return statusErrorFrom(response.statusCode, response.headers, bytes, pool.host, call);
 }
 
 function requestHeaders(call: UpstreamCall, accept: string): Record<string, string> {

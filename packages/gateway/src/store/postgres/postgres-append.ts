@@ -2,7 +2,8 @@
  * One ledger append, inside the transaction postgres-store.ts opens: lock the chain's head row,
  * check it is the head this store last wrote, insert the batch with one statement, move the head.
  */
-import { chainEntry, hashEntry } from '../ledger-hash.js';
+import { chainEntry } from '../chain-entry.js';
+import { hashEntry } from '../ledger-hash.js';
 import type { LedgerEntry, LedgerEntryInput } from '../store.js';
 import { LedgerConflictError } from './postgres-errors.js';
 import type { PostgresQueryable } from './postgres-migrations.js';

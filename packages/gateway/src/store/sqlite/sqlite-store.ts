@@ -11,8 +11,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import { chainEntry } from '../chain-entry.js';
 import type { GovernanceStore } from '../governance-types.js';
-import { chainEntry, hashEntry, LedgerChainVerifier } from '../ledger-hash.js';
+import { hashEntry, LedgerChainVerifier } from '../ledger-hash.js';
 import type {
   ChainHead,
   GatewayStore,
