@@ -246,6 +246,53 @@ export function describeGovernanceContract(
       });
     });
 
+    it('grows a live reservation under its id, checking room for the addition only', async () => {
+      const limit = [check(key, 'total', 1)];
+      await expect(reserve('lease', 0.3, limit)).resolves.toEqual({ ok: true });
+      await expect(reserve('other', 0.2, limit)).resolves.toEqual({ ok: true });
+      // 0.3 + 0.2 held: the lease may grow by 0.5, not by 0.6.
+      await expect(reserve('lease', 0.6, limit)).resolves.toMatchObject({ ok: false, reservedUsd: 0.5 });
+      await expect(reserve('lease', 0.5, limit)).resolves.toEqual({ ok: true });
+      await expect(reserve('x', 0.01, limit)).resolves.toMatchObject({ ok: false, reservedUsd: 1 });
+      // Growing also moves the expiry: the whole lease (0.8) counts past the first expiry.
+      await expect(reserve('lease', 0, limit, MAR_15 + 30_000)).resolves.toEqual({ ok: true });
+      await expect(reserve('x', 0.3, limit, MAR_15 + 70_000)).resolves.toMatchObject({
+        ok: false,
+        reservedUsd: 0.8,
+      });
+      // An expired lease restarts from the addition instead of reviving its old amount.
+      await expect(reserve('lease', 0.1, limit, MAR_15 + 200_000)).resolves.toEqual({ ok: true });
+      await expect(reserve('x', 0.9, limit, MAR_15 + 200_001)).resolves.toEqual({ ok: true });
+    });
+
+    it('settles part of a lease: the spend arrives, the rest stays reserved until it expires', async () => {
+      const limit = [check(key, 'total', 1)];
+      await reserve('lease', 0.6, limit);
+      await store.governance.settleBudget({
+        reservationId: 'lease',
+        scopes: [key, team],
+        actualUsd: 0.25,
+        nowMs: MAR_15,
+        keep: { amountUsd: 0.35, expiresAtMs: MAR_15 + 120_000 },
+      });
+      const [, , total] = await store.governance.budgetSpend(key, MAR_15);
+      expect(total?.spentUsd).toBeCloseTo(0.25, 12);
+      await expect(reserve('x', 0.5, limit, MAR_15 + 90_000)).resolves.toMatchObject({
+        ok: false,
+        spentUsd: 0.25,
+        reservedUsd: 0.35,
+      });
+      // Keeping nothing drops the reservation.
+      await store.governance.settleBudget({
+        reservationId: 'lease',
+        scopes: [key],
+        actualUsd: 0,
+        nowMs: MAR_15,
+        keep: { amountUsd: 0, expiresAtMs: MAR_15 + 120_000 },
+      });
+      await expect(reserve('x', 0.75, limit)).resolves.toEqual({ ok: true });
+    });
+
     it('admits exactly as many concurrent reservations as the budget holds', async () => {
       const results = await Promise.all(
         Array.from({ length: 40 }, (_, index) => reserve(`c${index}`, 0.1, [check(team, 'total', 1)])),
@@ -285,6 +332,19 @@ export function describeGovernanceContract(
         { ...team, rpm: null, tpm: 100 },
       ];
       await expect(take(both, 5, minute + 60_000)).resolves.toMatchObject({ ok: false, scopeKind: 'team' });
+      // Several requests at once (a gateway's lease of the minute): all fit or none is counted.
+      const many = [{ ...team, rpm: 10, tpm: 1000 }];
+      const later = minute + 120_000;
+      const takeMany = (requests: number, tokens: number) =>
+        store.governance.takeRateLimit({ checks: many, requests, tokens, nowMs: later });
+      await expect(takeMany(8, 400)).resolves.toEqual({ ok: true });
+      await expect(takeMany(3, 10)).resolves.toMatchObject({ ok: false, limit: 'rpm', used: 8 });
+      await expect(takeMany(2, 700)).resolves.toMatchObject({ ok: false, limit: 'tpm', used: 400 });
+      await expect(takeMany(2, 600)).resolves.toEqual({ ok: true });
+      // The first-request exemption from TPM is for one request, not a batch.
+      await expect(
+        store.governance.takeRateLimit({ checks: many, requests: 2, tokens: 5000, nowMs: later + 60_000 }),
+      ).resolves.toMatchObject({ ok: false, limit: 'tpm', used: 0 });
       const key2 = [{ ...key, rpm: 2, tpm: null }];
       await expect(take(key2, 0, minute + 60_000)).resolves.toEqual({ ok: true });
       await expect(take(key2, 0, minute + 60_000)).resolves.toMatchObject({ ok: false, used: 2 });

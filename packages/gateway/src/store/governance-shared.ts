@@ -14,22 +14,23 @@ export function uniqueScopes(scopes: readonly BudgetScope[]): BudgetScope[] {
 }
 
 /**
- * Whether one more request of `tokens` prompt tokens passes a scope's per-minute limits. A minute
- * with nothing counted yet admits any one request, so a prompt larger than the TPM limit is not
- * refused forever.
+ * Whether `requests` more requests with `tokens` prompt tokens pass a scope's per-minute limits. A
+ * minute with nothing counted yet admits any one request, so a prompt larger than the TPM limit is
+ * not refused forever.
  */
 export function rateRefusal(
   check: RateRequest['checks'][number],
   used: { readonly requests: number; readonly tokens: number },
-  tokens: number,
+  adding: { readonly requests: number; readonly tokens: number },
 ): Omit<Extract<RateResult, { ok: false }>, 'ok' | 'resetsAtMs'> | null {
   const scope = { scopeKind: check.scopeKind, scopeId: check.scopeId };
-  if (check.rpm !== null && used.requests + 1 > check.rpm) {
+  if (check.rpm !== null && used.requests + adding.requests > check.rpm) {
     return { ...scope, limit: 'rpm', limitValue: check.rpm, used: used.requests };
   }
+  const firstAlone = used.requests === 0 && adding.requests <= 1;
   if (
     check.tpm !== null &&
-    (used.tokens >= check.tpm || (used.requests > 0 && used.tokens + tokens > check.tpm))
+    (used.tokens >= check.tpm || (!firstAlone && used.tokens + adding.tokens > check.tpm))
   ) {
     return { ...scope, limit: 'tpm', limitValue: check.tpm, used: used.tokens };
   }

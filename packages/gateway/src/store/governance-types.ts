@@ -93,7 +93,11 @@ export interface BudgetCheck extends BudgetScope {
 }
 
 export interface ReserveRequest {
-  /** One id per request; the reservation holds one row per scope. */
+  /**
+   * The reservation holds one row per scope. Reserving again under a live reservation's id adds
+   * `amountUsd` to it (checking room for the addition) and moves its expiry: how a gateway grows
+   * its lease of a budget (governance/budget-lease.ts).
+   */
   readonly reservationId: string;
   /** Every budget that must have room for `amountUsd`. */
   readonly checks: readonly BudgetCheck[];
@@ -128,6 +132,11 @@ export interface SettleRequest {
   readonly scopes: readonly BudgetScope[];
   readonly actualUsd: number;
   readonly nowMs: number;
+  /**
+   * Keep the reservation at this amount, with this expiry, instead of dropping it (a lease that
+   * still covers requests in flight). Absent or 0: the reservation is dropped.
+   */
+  readonly keep?: { readonly amountUsd: number; readonly expiresAtMs: number } | undefined;
 }
 
 export interface SpendRow extends BudgetScope {
@@ -143,7 +152,9 @@ export interface RateCheck extends BudgetScope {
 
 export interface RateRequest {
   readonly checks: readonly RateCheck[];
-  /** This request's prompt tokens (estimated); completion tokens are added after, with addTokens. */
+  /** Requests to count at once (a gateway's lease of the minute); 1 when absent. */
+  readonly requests?: number | undefined;
+  /** Their prompt tokens (estimated); completion tokens are added after, with addTokens. */
   readonly tokens: number;
   readonly nowMs: number;
 }
@@ -206,14 +217,14 @@ export interface GovernanceStore {
    * would pass any check's limit, else records the reservation against every scope.
    */
   reserveBudget(request: ReserveRequest): Promise<ReserveResult>;
-  /** Replaces the reservation with the actual cost, added to every window of every scope. */
+  /** Adds the actual cost to every window of every scope and drops (or shrinks) the reservation, atomically. */
   settleBudget(request: SettleRequest): Promise<void>;
   /** Drops the reservation (the request failed before costing anything). */
   releaseBudget(reservationId: string): Promise<void>;
   /** Settled spend of a scope in the windows of `nowMs`. */
   budgetSpend(scope: BudgetScope, nowMs: number): Promise<readonly SpendRow[]>;
 
-  /** Counts one request and its prompt tokens in the current minute, or refuses without counting. */
+  /** Counts the requests and their prompt tokens in the current minute, or refuses without counting. */
   takeRateLimit(request: RateRequest): Promise<RateResult>;
   /** Adds tokens learned after the response (completion, or a correction of the estimate). */
   addTokens(scopes: readonly BudgetScope[], tokens: number, nowMs: number): Promise<void>;

@@ -132,15 +132,20 @@ export async function reserve(
 
 /** One statement: the reservation goes and the spend arrives in the same commit. */
 export async function settle(database: pg.Pool, tables: BudgetTables, request: SettleRequest): Promise<void> {
-  if (request.actualUsd === 0) {
+  const { keep } = request;
+  const kept = keep !== undefined && keep.amountUsd > 0;
+  if (request.actualUsd === 0 && !kept) {
     await release(database, tables, request.reservationId);
     return;
   }
   const rows = uniqueScopes(request.scopes).flatMap((scope) =>
     BUDGET_WINDOWS.map((window) => ({ ...scope, window, start: windowStartMs(window, request.nowMs) })),
   );
+  const reservation = kept
+    ? `UPDATE ${tables.reservations} SET amount_usd = $7, expires_at_ms = $8 WHERE id = $1`
+    : `DELETE FROM ${tables.reservations} WHERE id = $1`;
   await database.query(
-    `WITH gone AS (DELETE FROM ${tables.reservations} WHERE id = $1) ` +
+    `WITH reservation AS (${reservation}) ` +
       `INSERT INTO ${tables.spend} AS spend (scope_kind, scope_id, budget_window, window_start_ms, spent_usd) ` +
       'SELECT t.kind, t.id, t.win, t.start, $6 ' +
       'FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS t(kind, id, win, start) ' +
@@ -153,6 +158,7 @@ export async function settle(database: pg.Pool, tables: BudgetTables, request: S
       rows.map((row) => row.window),
       rows.map((row) => row.start),
       request.actualUsd,
+      ...(kept ? [keep.amountUsd, keep.expiresAtMs] : []),
     ],
   );
 }
@@ -172,6 +178,7 @@ export async function takeRateInTransaction(
   );
   await beginLocked(client, tables, uniqueScopes(checks));
   const minute = minuteStartMs(request.nowMs);
+  const requests = request.requests ?? 1;
   const state = await prepared(
     client,
     'SELECT c.ord, COALESCE(r.requests, 0) AS requests, COALESCE(r.tokens, 0) AS tokens ' +
@@ -183,10 +190,10 @@ export async function takeRateInTransaction(
   for (const [index, check] of checks.entries()) {
     const row: PostgresRow = state.rows[index] ?? {};
     const used = { requests: readInteger(row, 'requests'), tokens: readInteger(row, 'tokens') };
-    const refused = rateRefusal(check, used, request.tokens);
+    const refused = rateRefusal(check, used, { requests, tokens: request.tokens });
     if (refused) return { result: { ok: false, ...refused, resetsAtMs: minute + 60_000 }, cleanup: false };
   }
-  await addRate(client, tables, { scopes: checks, requests: 1, tokens: request.tokens, minute });
+  await addRate(client, tables, { scopes: checks, requests, tokens: request.tokens, minute });
   return { result: { ok: true }, cleanup: true };
 }
 

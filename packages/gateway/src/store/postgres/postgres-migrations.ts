@@ -16,6 +16,64 @@ export interface PostgresMigration {
   readonly sql: string;
 }
 
+/**
+ * The reservation function's text. Migration 2 created it; migration 4 replaced it so that
+ * reserving under a live reservation's id adds to it (a lease growing; an expired one restarts).
+ */
+function reserveFunction(create: 'CREATE' | 'CREATE OR REPLACE', conflict: string): string {
+  return `
+      -- One reservation in one call (postgres-budgets.ts): the scopes' advisory locks in the given
+      -- (sorted) order, then, in a fresh snapshot that sees every reservation committed before
+      -- the locks were granted, each check's spend and reservations, and the insert when every
+      -- check has room. Returns the insert's row count, then one row per check. The locks are
+      -- held only while this runs and commits: no client round trip happens under them.
+      ${create} FUNCTION autocap_reserve_budget(
+        p_lock_namespace integer, p_lock_keys integer[],
+        p_kinds text[], p_ids text[], p_windows text[], p_starts bigint[], p_limits double precision[],
+        p_now_ms bigint, p_amount_usd double precision, p_epsilon_usd double precision,
+        p_reservation_id text, p_expires_at_ms bigint, p_scope_kinds text[], p_scope_ids text[]
+      ) RETURNS TABLE (r_inserted bigint, r_ord bigint, r_spent_usd double precision, r_reserved_usd double precision)
+      LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+      DECLARE
+        lock_key integer;
+      BEGIN
+        FOREACH lock_key IN ARRAY p_lock_keys LOOP
+          PERFORM pg_advisory_xact_lock(p_lock_namespace, lock_key);
+        END LOOP;
+        RETURN QUERY
+          WITH c AS (
+            SELECT * FROM unnest(p_kinds, p_ids, p_windows, p_starts, p_limits)
+              WITH ORDINALITY AS c(kind, id, win, start, lim, n)
+          ), state AS (
+            SELECT c.n, c.lim, COALESCE(s.spent_usd, 0) AS spent,
+              (SELECT COALESCE(SUM(r.amount_usd), 0) FROM budget_reservations r
+                WHERE r.scope_kind = c.kind AND r.scope_id = c.id AND r.expires_at_ms > p_now_ms) AS reserved
+            FROM c LEFT JOIN budget_spend s ON s.scope_kind = c.kind AND s.scope_id = c.id
+              AND s.budget_window = c.win AND s.window_start_ms = c.start
+          ), room AS (
+            SELECT COALESCE(bool_and(state.spent + state.reserved + p_amount_usd <= state.lim + p_epsilon_usd), true) AS ok
+            FROM state
+          ), added AS (
+            INSERT INTO budget_reservations (id, scope_kind, scope_id, amount_usd, expires_at_ms)
+            SELECT p_reservation_id, t.kind, t.id, p_amount_usd, p_expires_at_ms
+            FROM unnest(p_scope_kinds, p_scope_ids) AS t(kind, id)
+            WHERE (SELECT room.ok FROM room)${conflict}
+            RETURNING 1
+          )
+          SELECT i.count, state.n, state.spent, state.reserved
+          FROM (SELECT count(*) AS count FROM added) i LEFT JOIN state ON true
+          ORDER BY state.n;
+      END
+      $fn$;
+`;
+}
+
+const ADD_TO_LIVE_RESERVATION = `
+            ON CONFLICT (id, scope_kind, scope_id) DO UPDATE SET
+              amount_usd = CASE WHEN budget_reservations.expires_at_ms > p_now_ms
+                THEN budget_reservations.amount_usd + excluded.amount_usd ELSE excluded.amount_usd END,
+              expires_at_ms = excluded.expires_at_ms`;
+
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   {
     version: 1,
@@ -159,50 +217,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
         PRIMARY KEY (scope_kind, scope_id, minute_start_ms)
       );
 
-      -- One reservation in one call (postgres-budgets.ts): the scopes' advisory locks in the given
-      -- (sorted) order, then, in a fresh snapshot that sees every reservation committed before
-      -- the locks were granted, each check's spend and reservations, and the insert when every
-      -- check has room. Returns the insert's row count, then one row per check. The locks are
-      -- held only while this runs and commits: no client round trip happens under them.
-      CREATE FUNCTION autocap_reserve_budget(
-        p_lock_namespace integer, p_lock_keys integer[],
-        p_kinds text[], p_ids text[], p_windows text[], p_starts bigint[], p_limits double precision[],
-        p_now_ms bigint, p_amount_usd double precision, p_epsilon_usd double precision,
-        p_reservation_id text, p_expires_at_ms bigint, p_scope_kinds text[], p_scope_ids text[]
-      ) RETURNS TABLE (r_inserted bigint, r_ord bigint, r_spent_usd double precision, r_reserved_usd double precision)
-      LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
-      DECLARE
-        lock_key integer;
-      BEGIN
-        FOREACH lock_key IN ARRAY p_lock_keys LOOP
-          PERFORM pg_advisory_xact_lock(p_lock_namespace, lock_key);
-        END LOOP;
-        RETURN QUERY
-          WITH c AS (
-            SELECT * FROM unnest(p_kinds, p_ids, p_windows, p_starts, p_limits)
-              WITH ORDINALITY AS c(kind, id, win, start, lim, n)
-          ), state AS (
-            SELECT c.n, c.lim, COALESCE(s.spent_usd, 0) AS spent,
-              (SELECT COALESCE(SUM(r.amount_usd), 0) FROM budget_reservations r
-                WHERE r.scope_kind = c.kind AND r.scope_id = c.id AND r.expires_at_ms > p_now_ms) AS reserved
-            FROM c LEFT JOIN budget_spend s ON s.scope_kind = c.kind AND s.scope_id = c.id
-              AND s.budget_window = c.win AND s.window_start_ms = c.start
-          ), room AS (
-            SELECT COALESCE(bool_and(state.spent + state.reserved + p_amount_usd <= state.lim + p_epsilon_usd), true) AS ok
-            FROM state
-          ), added AS (
-            INSERT INTO budget_reservations (id, scope_kind, scope_id, amount_usd, expires_at_ms)
-            SELECT p_reservation_id, t.kind, t.id, p_amount_usd, p_expires_at_ms
-            FROM unnest(p_scope_kinds, p_scope_ids) AS t(kind, id)
-            WHERE (SELECT room.ok FROM room)
-            RETURNING 1
-          )
-          SELECT i.count, state.n, state.spent, state.reserved
-          FROM (SELECT count(*) AS count FROM added) i LEFT JOIN state ON true
-          ORDER BY state.n;
-      END
-      $fn$;
-    `,
+${reserveFunction('CREATE', '')}    `,
   },
   {
     // Every ledger index costs each append a B-tree insert. Usage queries filter on time, so that
@@ -213,6 +228,11 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       DROP INDEX IF EXISTS ledger_key_time;
       DROP INDEX IF EXISTS ledger_model_time;
     `,
+  },
+  {
+    version: 4,
+    name: 'reservations-grow',
+    sql: reserveFunction('CREATE OR REPLACE', ADD_TO_LIVE_RESERVATION),
   },
 ];
 

@@ -217,9 +217,11 @@ export class SqliteGovernance implements GovernanceStore {
     const sweep = this.statement(
       'DELETE FROM budget_reservations WHERE scope_kind = ? AND scope_id = ? AND expires_at_ms <= ?',
     );
+    // The sweep above drops this id's row too when it expired, so an addition never revives it.
     const insert = this.statement(
       'INSERT INTO budget_reservations (id, scope_kind, scope_id, amount_usd, expires_at_ms) ' +
-        'VALUES (?, ?, ?, ?, ?)',
+        'VALUES (?, ?, ?, ?, ?) ON CONFLICT (id, scope_kind, scope_id) DO UPDATE SET ' +
+        'amount_usd = amount_usd + excluded.amount_usd, expires_at_ms = excluded.expires_at_ms',
     );
     for (const scope of uniqueScopes([...request.scopes, ...request.checks])) {
       sweep.run(scope.scopeKind, scope.scopeId, request.nowMs);
@@ -239,7 +241,16 @@ export class SqliteGovernance implements GovernanceStore {
   }
 
   private settleLocked(request: SettleRequest): void {
-    this.statement('DELETE FROM budget_reservations WHERE id = ?').run(request.reservationId);
+    const { keep } = request;
+    if (keep && keep.amountUsd > 0) {
+      this.statement('UPDATE budget_reservations SET amount_usd = ?, expires_at_ms = ? WHERE id = ?').run(
+        keep.amountUsd,
+        keep.expiresAtMs,
+        request.reservationId,
+      );
+    } else {
+      this.statement('DELETE FROM budget_reservations WHERE id = ?').run(request.reservationId);
+    }
     if (request.actualUsd === 0) return;
     const add = this.statement(
       'INSERT INTO budget_spend (scope_kind, scope_id, budget_window, window_start_ms, spent_usd) ' +
@@ -288,6 +299,7 @@ export class SqliteGovernance implements GovernanceStore {
 
   private rateLocked(request: RateRequest): RateResult {
     const minute = minuteStartMs(request.nowMs);
+    const count = request.requests ?? 1;
     const select = this.statement<[string, string, number], Row>(
       'SELECT requests, tokens FROM rate_counters WHERE scope_kind = ? AND scope_id = ? AND minute_start_ms = ?',
     );
@@ -295,10 +307,10 @@ export class SqliteGovernance implements GovernanceStore {
       const row = select.get(check.scopeKind, check.scopeId, minute);
       const requests = row ? numberAt(row, 'requests') : 0;
       const tokens = row ? numberAt(row, 'tokens') : 0;
-      const refused = rateRefusal(check, { requests, tokens }, request.tokens);
+      const refused = rateRefusal(check, { requests, tokens }, { requests: count, tokens: request.tokens });
       if (refused) return { ok: false, ...refused, resetsAtMs: minute + 60_000 };
     }
-    for (const check of request.checks) this.addRate(check, 1, request.tokens, minute);
+    for (const check of request.checks) this.addRate(check, count, request.tokens, minute);
     return { ok: true };
   }
 
