@@ -136,7 +136,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       draining = true;
       await ledger.flush();
       await ledger.close();
-      await runtime.governance.flush();
+      await runtime.governance.close();
       await Promise.all([...upstreams.values()].map((upstream) => upstream.provider.close()));
       await store.close();
     },

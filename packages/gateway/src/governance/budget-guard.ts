@@ -3,20 +3,21 @@
  * budgets or limits (its own or its team's), before the request is forwarded:
  *
  * 1. concurrent requests: counted in this process (a limit per gateway instance);
- * 2. requests and tokens per minute: counted in the store, shared by every instance;
- * 3. USD budgets: the request's worst-case cost (worst-case.ts) is reserved atomically in the
- *    store against every budget of the key and its team, or the request gets a 429 naming the
- *    budget and when it resets.
+ * 2. requests and tokens per minute: taken from this process's share of the minute, counted in the
+ *    store ahead of use and shared by every instance (leases.ts, RateLease);
+ * 3. USD budgets: the request's worst-case cost (worst-case.ts) is taken from this process's lease
+ *    of every budget of the key and its team, a reservation in the store (leases.ts, BudgetLease),
+ *    or the request gets a 429 naming the budget and when it resets.
  *
- * After the response, the reservation is settled with the sum of the request's attempts' actual
- * costs (or released when nothing was billed), and the real token count corrects the rate counter.
- * Settling runs in the background: the client never waits for it, and the reservation keeps
- * counting until it is done. A reservation the gateway never settles (a crash) stops counting when
- * it expires (request timeout + one minute).
+ * A lease that runs short asks the store for more in one atomic call for every request waiting
+ * (allowance.ts), so most requests cost no store round trip at all; the sum of every instance's
+ * leases is checked against each limit, so budgets hold across instances as they did per request.
+ * After the response the lease learns the actual cost; a timer moves settled cost to spend in
+ * batches (every `SYNC_INTERVAL_MS`) and gives back what idle leases hold.
  *
- * A key with no budget and no limit (and the master key) skips all of this: no store call, no
- * extra await on its path. When the store fails or stalls past `storeTimeoutMs`, budgeted keys are
- * refused with a 503 (fail closed); keys with only rate limits follow `rateLimitsOnStoreFailure`.
+ * A key with no budget and no limit (and the master key) skips all of this. When the store fails
+ * or stalls past `storeTimeoutMs`, a request its lease cannot cover is refused with a 503 (fail
+ * closed); keys with only rate limits follow `rateLimitsOnStoreFailure`.
  */
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/keys.js';
@@ -31,6 +32,8 @@ import {
   type Limits,
   type RateCheck,
 } from '../store/governance-types.js';
+import { AllowanceRefused } from './allowance.js';
+import { BudgetLease, type BudgetRefusal, type LeaseOptions, RateLease, type RateRefusal } from './leases.js';
 import {
   budgetExceeded,
   budgetUnavailable,
@@ -42,9 +45,10 @@ import { promptTokensUpperBound, type WorstCaseRequest, worstCaseCost } from './
 
 export const GOVERNANCE_DEFAULTS: GovernanceConfig = DEFAULTS.governance;
 
-/** A reservation outlives the request timeout by this much before it stops counting by itself. */
-const RESERVATION_MARGIN_MS = 60_000;
-const SETTLE_ATTEMPTS = 3;
+/** How often leases move settled cost to spend, renew, and give back what they do not use. */
+const SYNC_INTERVAL_MS = 100;
+/** A budget lease not renewed for this long is no longer spent from (the store was unreachable). */
+const LEASE_VALIDITY_MS = 10_000;
 
 const BUDGET_FIELDS = {
   day: 'budgetDailyUsd',
@@ -54,6 +58,18 @@ const BUDGET_FIELDS = {
 
 interface Policy extends ScopeLabel {
   readonly limits: Limits;
+}
+
+/** What a principal's limits ask of every request, worked out once per principal. */
+interface Plan {
+  readonly policies: readonly Policy[];
+  readonly budgetChecks: readonly BudgetCheck[];
+  readonly rateChecks: readonly RateCheck[];
+  readonly scopes: readonly BudgetScope[];
+  /** Leases are shared by principals with the same limits (a reloaded key keeps its lease). */
+  readonly budgetKey: string;
+  readonly rateKey: string;
+  readonly concurrencyLimited: readonly Policy[];
 }
 
 /** True when a request on this principal must pass the guard (it has a budget or a limit). */
@@ -78,52 +94,117 @@ export interface Admission {
 export class BudgetGuard {
   private readonly settings: GovernanceConfig;
   private readonly inFlight = new Map<string, number>();
+  private readonly plans = new WeakMap<Principal, Plan>();
+  private readonly budgetLeases = new Map<string, BudgetLease>();
+  private readonly rateLeases = new Map<string, RateLease>();
+  private readonly leaseOptions: LeaseOptions;
   private readonly pending = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: BudgetGuardOptions) {
     this.settings = options.settings ?? GOVERNANCE_DEFAULTS;
+    this.leaseOptions = {
+      store: options.store,
+      now: options.now,
+      storeTimeoutMs: this.settings.storeTimeoutMs,
+      validityMs: LEASE_VALIDITY_MS,
+      requestTimeoutMs: options.requestTimeoutMs,
+    };
   }
 
   /**
-   * Checks the limits and reserves the worst case, in that order; throws the 429 or 503 when a
-   * check refuses. `chain` is the failover chain the request may use.
+   * Checks the limits and takes the worst case from the budget lease, in that order; throws the
+   * 429 or 503 when a check refuses. `chain` is the failover chain the request may use.
    */
   async admit(input: {
     readonly principal: Principal;
     readonly request: WorstCaseRequest;
     readonly chain: readonly ModelConfig[];
   }): Promise<Admission> {
-    const policies = policiesOf(input.principal);
-    const scopes: BudgetScope[] = policies.map(({ scopeKind, scopeId }) => ({ scopeKind, scopeId }));
-    const release = this.acquireConcurrency(policies);
+    const plan = this.planFor(input.principal);
+    const release = this.acquireConcurrency(plan);
     try {
       const promptTokens = promptTokensUpperBound(input.request);
-      const rateScopes = await this.takeRate(policies, promptTokens);
-      const checks = budgetChecks(policies);
-      let reservation: { readonly id: string } | null = null;
-      if (checks.length > 0) {
-        const worst = worstCaseCost(
+      const admittedAtMs = this.options.now();
+      const rated = plan.rateChecks.length > 0 && (await this.takeRate(plan, promptTokens));
+      let worstUsd = 0;
+      let lease: BudgetLease | null = null;
+      if (plan.budgetChecks.length > 0) {
+        worstUsd = worstCaseCost(
           input.request,
           input.chain,
           this.settings.defaultMaxOutputTokens,
           promptTokens,
-        );
-        reservation = await this.reserve(policies, checks, scopes, worst.costUsd);
+        ).costUsd;
+        lease = this.budgetLease(plan);
+        await this.takeBudget(plan, lease, worstUsd);
       }
-      return this.admission({ scopes, rateScopes, promptTokens, reservation, release });
+      this.ensureTimer();
+      return this.admission({ plan, rated, promptTokens, admittedAtMs, lease, worstUsd, release });
     } catch (error) {
       release();
       throw error;
     }
   }
 
-  /** Resolves when every settle started so far has finished (gateway close, tests). */
+  /** Settles every lease and gives back all they hold beyond requests in flight (close, tests). */
   async flush(): Promise<void> {
+    for (const lease of this.rateLeases.values()) this.track(lease.sync());
+    for (const lease of this.budgetLeases.values()) this.track(lease.sync(true));
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  private acquireConcurrency(policies: readonly Policy[]): () => void {
-    const limited = policies.filter((policy) => policy.limits.maxConcurrent !== null);
+  /** Flushes, then stops the sync timer. */
+  async close(): Promise<void> {
+    await this.flush();
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private planFor(principal: Principal): Plan {
+    let plan = this.plans.get(principal);
+    if (plan === undefined) {
+      const policies = policiesOf(principal);
+      const budgetChecks = budgetChecksOf(policies);
+      const rateChecks: RateCheck[] = policies
+        .filter((policy) => policy.limits.rpm !== null || policy.limits.tpm !== null)
+        .map((policy) => ({ ...scopeOf(policy), rpm: policy.limits.rpm, tpm: policy.limits.tpm }));
+      const scopes = policies.map(scopeOf);
+      plan = {
+        policies,
+        budgetChecks,
+        rateChecks,
+        scopes,
+        budgetKey: JSON.stringify([scopes, budgetChecks]),
+        rateKey: JSON.stringify(rateChecks),
+        concurrencyLimited: policies.filter((policy) => policy.limits.maxConcurrent !== null),
+      };
+      this.plans.set(principal, plan);
+    }
+    return plan;
+  }
+
+  private budgetLease(plan: Plan): BudgetLease {
+    let lease = this.budgetLeases.get(plan.budgetKey);
+    if (lease === undefined) {
+      lease = new BudgetLease(`lease_${randomUUID()}`, plan.budgetChecks, plan.scopes, this.leaseOptions);
+      this.budgetLeases.set(plan.budgetKey, lease);
+    }
+    return lease;
+  }
+
+  private rateLease(plan: Plan): RateLease {
+    let lease = this.rateLeases.get(plan.rateKey);
+    if (lease === undefined) {
+      lease = new RateLease(plan.rateChecks, this.leaseOptions);
+      this.rateLeases.set(plan.rateKey, lease);
+    }
+    return lease;
+  }
+
+  private acquireConcurrency(plan: Plan): () => void {
+    const limited = plan.concurrencyLimited;
+    if (limited.length === 0) return noop;
     for (const policy of limited) {
       const limit = policy.limits.maxConcurrent ?? 0;
       if ((this.inFlight.get(scopeKey(policy)) ?? 0) >= limit) throw tooManyConcurrent(policy, limit);
@@ -142,61 +223,44 @@ export class BudgetGuard {
     };
   }
 
-  private async takeRate(policies: readonly Policy[], promptTokens: number): Promise<BudgetScope[]> {
-    const checks: RateCheck[] = policies
-      .filter((policy) => policy.limits.rpm !== null || policy.limits.tpm !== null)
-      .map((policy) => ({ ...scopeOf(policy), rpm: policy.limits.rpm, tpm: policy.limits.tpm }));
-    if (checks.length === 0) return [];
-    const nowMs = this.options.now();
-    let result: Awaited<ReturnType<GovernanceStore['takeRateLimit']>>;
+  /** True when the request was counted; false when admitted uncounted (fail open). */
+  private async takeRate(plan: Plan, promptTokens: number): Promise<boolean> {
     try {
-      result = await this.withTimeout(
-        this.options.store.takeRateLimit({ checks, tokens: promptTokens, nowMs }),
-      );
+      const waiting = this.rateLease(plan).take([1, promptTokens]);
+      if (waiting) await waiting;
+      return true;
     } catch (error) {
-      const budgeted = budgetChecks(policies).length > 0;
+      if (error instanceof AllowanceRefused) {
+        const refusal = error.refusal as RateRefusal;
+        throw rateLimited(refusal, labelFor(plan.policies, refusal), this.options.now());
+      }
       this.options.logger.error('rate limit check failed', { error: String(error) });
-      if (this.settings.rateLimitsOnStoreFailure === 'open' && !budgeted) return [];
-      throw budgetUnavailable(labelFor(policies, checks[0]), 'rate limits');
+      if (this.settings.rateLimitsOnStoreFailure === 'open' && plan.budgetChecks.length === 0) return false;
+      throw budgetUnavailable(labelFor(plan.policies, plan.rateChecks[0]), 'rate limits');
     }
-    if (!result.ok) throw rateLimited(result, labelFor(policies, result), nowMs);
-    return checks.map(scopeOf);
   }
 
-  private async reserve(
-    policies: readonly Policy[],
-    checks: readonly BudgetCheck[],
-    scopes: readonly BudgetScope[],
-    amountUsd: number,
-  ): Promise<{ readonly id: string }> {
-    const id = randomUUID();
-    const nowMs = this.options.now();
-    const reserving = this.options.store.reserveBudget({
-      reservationId: id,
-      checks,
-      scopes,
-      amountUsd,
-      nowMs,
-      expiresAtMs: nowMs + this.options.requestTimeoutMs + RESERVATION_MARGIN_MS,
-    });
-    let result: Awaited<typeof reserving>;
+  private async takeBudget(plan: Plan, lease: BudgetLease, worstUsd: number): Promise<void> {
     try {
-      result = await this.withTimeout(reserving);
+      const waiting = lease.take([worstUsd]);
+      if (waiting) await waiting;
     } catch (error) {
+      if (error instanceof AllowanceRefused) {
+        const refusal = error.refusal as BudgetRefusal;
+        throw budgetExceeded(refusal, labelFor(plan.policies, refusal), worstUsd, this.options.now());
+      }
       this.options.logger.error('budget reservation failed', { error: String(error) });
-      // A reservation that lands after we gave up is dropped (or expires by itself).
-      this.track(reserving.then(() => this.options.store.releaseBudget(id)));
-      throw budgetUnavailable(labelFor(policies, checks[0]), 'budget');
+      throw budgetUnavailable(labelFor(plan.policies, plan.budgetChecks[0]), 'budget');
     }
-    if (!result.ok) throw budgetExceeded(result, labelFor(policies, result), amountUsd, nowMs);
-    return { id };
   }
 
   private admission(state: {
-    readonly scopes: readonly BudgetScope[];
-    readonly rateScopes: readonly BudgetScope[];
+    readonly plan: Plan;
+    readonly rated: boolean;
     readonly promptTokens: number;
-    readonly reservation: { readonly id: string } | null;
+    readonly admittedAtMs: number;
+    readonly lease: BudgetLease | null;
+    readonly worstUsd: number;
     readonly release: () => void;
   }): Admission {
     let costUsd = 0;
@@ -211,68 +275,48 @@ export class BudgetGuard {
         if (finished) return;
         finished = true;
         state.release();
-        const nowMs = this.options.now();
-        const { reservation } = state;
-        if (reservation) {
-          const { store } = this.options;
-          this.track(
-            this.retry(() =>
-              costUsd > 0
-                ? store.settleBudget({
-                    reservationId: reservation.id,
-                    scopes: state.scopes,
-                    actualUsd: costUsd,
-                    nowMs,
-                  })
-                : store.releaseBudget(reservation.id),
-            ),
-          );
-        }
+        state.lease?.finish(state.worstUsd, costUsd);
         // The prompt was counted at its upper estimate; correct it to what was metered.
-        const correction = tokens - state.promptTokens;
-        if (state.rateScopes.length > 0 && correction !== 0) {
-          this.track(this.options.store.addTokens(state.rateScopes, correction, nowMs));
-        }
+        if (state.rated) this.rateLease(state.plan).correct(tokens - state.promptTokens, state.admittedAtMs);
       },
     };
   }
 
-  private async retry(work: () => Promise<void>): Promise<void> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await work();
-      } catch (error) {
-        if (attempt >= SETTLE_ATTEMPTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-      }
+  /** Every SYNC_INTERVAL_MS while leases exist: settle, renew, give back, forget the empty ones. */
+  private ensureTimer(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => this.tick(), SYNC_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    const nowMs = this.options.now();
+    for (const [key, lease] of this.budgetLeases) {
+      if (lease.due(nowMs)) this.track(lease.sync(false));
+      else if (lease.empty) this.budgetLeases.delete(key);
+    }
+    for (const [key, lease] of this.rateLeases) {
+      if (lease.due(nowMs)) this.track(lease.sync());
+      else if (lease.stale(nowMs)) this.rateLeases.delete(key);
+    }
+    if (this.budgetLeases.size === 0 && this.rateLeases.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
     }
   }
 
   private track(work: Promise<void>): void {
     const tracked = work.catch((error: unknown) => {
-      this.options.logger.error('budget settle failed; the reservation expires by itself', {
+      this.options.logger.error('budget lease sync failed; retrying on the next tick', {
         error: String(error),
       });
     });
     this.pending.add(tracked);
     void tracked.finally(() => this.pending.delete(tracked));
   }
-
-  private async withTimeout<T>(work: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`the store did not answer within ${this.settings.storeTimeoutMs} ms`)),
-        this.settings.storeTimeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([work, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
 }
+
+function noop(): void {}
 
 /** The key's policy, then its team's: each with its own limits. */
 function policiesOf(principal: Principal): Policy[] {
@@ -290,7 +334,7 @@ function policiesOf(principal: Principal): Policy[] {
   return policies;
 }
 
-function budgetChecks(policies: readonly Policy[]): BudgetCheck[] {
+function budgetChecksOf(policies: readonly Policy[]): BudgetCheck[] {
   return policies.flatMap((policy) =>
     BUDGET_WINDOWS.flatMap((window) => {
       const limitUsd = policy.limits[BUDGET_FIELDS[window]];
