@@ -69,7 +69,8 @@ export interface AuthenticatorOptions {
 
 interface CachedKey {
   readonly record: VirtualKeyRecord | null;
-  readonly team: TeamRecord | null;
+  /** Built once per lookup: the budget guard keeps per-principal state keyed on this object. */
+  readonly principal: Principal | null;
   readonly at: number;
 }
 
@@ -112,9 +113,9 @@ export class Authenticator {
       }
       hash = digest.toString('hex');
     }
-    const { record, team } = await this.lookup(hash);
+    const { record, principal } = await this.lookup(hash);
     const now = this.options.now();
-    if (!record || record.revoked || (record.expiresAtMs !== null && record.expiresAtMs <= now)) {
+    if (!record || !principal || record.revoked || (record.expiresAtMs !== null && record.expiresAtMs <= now)) {
       throw new GatewayError(
         'invalid_api_key',
         record?.revoked
@@ -125,18 +126,7 @@ export class Authenticator {
       );
     }
     this.remember(token, hash);
-    const dataClass = record.dataClass ?? team?.dataClass ?? undefined;
-    return {
-      keyId: record.id,
-      isMaster: false,
-      allowedModels: record.allowedModels,
-      ...(dataClass ? { dataClass } : {}),
-      role: record.role ?? 'user',
-      name: record.name,
-      expiresAtMs: record.expiresAtMs,
-      limits: record.limits ?? NO_LIMITS,
-      team,
-    };
+    return principal;
   }
 
   private lookup(hash: string): Promise<CachedKey> | CachedKey {
@@ -166,7 +156,7 @@ export class Authenticator {
       );
     }
     if (this.cache.size >= 10_000) this.cache.clear(); // bounded: a flood of random keys cannot grow it
-    const entry = { record, team, at: now };
+    const entry = { record, principal: record ? principalOf(record, team) : null, at: now };
     this.cache.set(hash, entry);
     return entry;
   }
@@ -181,6 +171,21 @@ export class Authenticator {
   invalidate(): void {
     this.cache.clear();
   }
+}
+
+function principalOf(record: VirtualKeyRecord, team: TeamRecord | null): Principal {
+  const dataClass = record.dataClass ?? team?.dataClass ?? undefined;
+  return {
+    keyId: record.id,
+    isMaster: false,
+    allowedModels: record.allowedModels,
+    ...(dataClass ? { dataClass } : {}),
+    role: record.role ?? 'user',
+    name: record.name,
+    expiresAtMs: record.expiresAtMs,
+    limits: record.limits ?? NO_LIMITS,
+    team,
+  };
 }
 
 /** Marks the master key in `known` (never a hex digest). */
