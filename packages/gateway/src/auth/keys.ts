@@ -115,7 +115,12 @@ export class Authenticator {
     }
     const { record, principal } = await this.lookup(hash);
     const now = this.options.now();
-    if (!record || !principal || record.revoked || (record.expiresAtMs !== null && record.expiresAtMs <= now)) {
+    if (
+      !record ||
+      !principal ||
+      record.revoked ||
+      (record.expiresAtMs !== null && record.expiresAtMs <= now)
+    ) {
       throw new GatewayError(
         'invalid_api_key',
         record?.revoked

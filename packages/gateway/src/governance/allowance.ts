@@ -75,14 +75,9 @@ export abstract class Allowance<R> {
    * AllowanceRefused at once when the same shortfall was refused a moment ago.
    */
   take(need: readonly number[]): Promise<void> | undefined {
+    if (this.tryTake(need)) return undefined;
     const now = this.clock.now();
-    this.lastTakeAtMs = now;
-    this.refresh(now);
     if (this.waiters.length === 0) {
-      if (this.fits(need, now)) {
-        for (let i = 0; i < need.length; i += 1) this.used[i] = (this.used[i] ?? 0) + (need[i] ?? 0);
-        return undefined;
-      }
       const memo = this.memo(this.lacking(need, now), now);
       if (memo) throw new AllowanceRefused(memo);
     }
@@ -96,6 +91,16 @@ export abstract class Allowance<R> {
       this.waiters.push(waiter);
       void this.pump();
     });
+  }
+
+  /** Admits `need` if the slice covers it now, with nothing waiting before it; never calls the store. */
+  tryTake(need: readonly number[]): boolean {
+    const now = this.clock.now();
+    this.lastTakeAtMs = now;
+    this.refresh(now);
+    if (this.waiters.length > 0 || !this.fits(need, now)) return false;
+    for (let i = 0; i < need.length; i += 1) this.used[i] = (this.used[i] ?? 0) + (need[i] ?? 0);
+    return true;
   }
 
   /** True when no request waits for the store. */

@@ -41,7 +41,12 @@ import {
   type ScopeLabel,
   tooManyConcurrent,
 } from './limit-messages.js';
-import { promptTokensUpperBound, type WorstCaseRequest, worstCaseCost } from './worst-case.js';
+import {
+  promptTokensCeiling,
+  promptTokensUpperBound,
+  type WorstCaseRequest,
+  worstCaseCost,
+} from './worst-case.js';
 
 export const GOVERNANCE_DEFAULTS: GovernanceConfig = DEFAULTS.governance;
 
@@ -124,23 +129,33 @@ export class BudgetGuard {
     const plan = this.planFor(input.principal);
     const release = this.acquireConcurrency(plan);
     try {
-      const promptTokens = promptTokensUpperBound(input.request);
       const admittedAtMs = this.options.now();
-      const rated = plan.rateChecks.length > 0 && (await this.takeRate(plan, promptTokens));
+      // A cheap ceiling of the prompt first; the tokenizer runs only when a lease cannot cover it.
+      const ceiling = promptTokensCeiling(input.request);
+      let precise: number | undefined;
+      const promptTokens = () => {
+        precise ??= promptTokensUpperBound(input.request);
+        return precise;
+      };
+      let ratedTokens: number | null = null;
+      if (plan.rateChecks.length > 0) {
+        if (this.rateLease(plan).tryTake([1, ceiling])) ratedTokens = ceiling;
+        else if (await this.takeRate(plan, promptTokens())) ratedTokens = promptTokens();
+      }
       let worstUsd = 0;
       let lease: BudgetLease | null = null;
       if (plan.budgetChecks.length > 0) {
-        worstUsd = worstCaseCost(
-          input.request,
-          input.chain,
-          this.settings.defaultMaxOutputTokens,
-          promptTokens,
-        ).costUsd;
+        const worst = (prompt: number) =>
+          worstCaseCost(input.request, input.chain, this.settings.defaultMaxOutputTokens, prompt).costUsd;
         lease = this.budgetLease(plan);
-        await this.takeBudget(plan, lease, worstUsd);
+        worstUsd = worst(ceiling);
+        if (!lease.tryTake([worstUsd])) {
+          worstUsd = worst(promptTokens());
+          await this.takeBudget(plan, lease, worstUsd);
+        }
       }
       this.ensureTimer();
-      return this.admission({ plan, rated, promptTokens, admittedAtMs, lease, worstUsd, release });
+      return this.admission({ plan, ratedTokens, admittedAtMs, lease, worstUsd, release });
     } catch (error) {
       release();
       throw error;
@@ -256,8 +271,8 @@ export class BudgetGuard {
 
   private admission(state: {
     readonly plan: Plan;
-    readonly rated: boolean;
-    readonly promptTokens: number;
+    /** Prompt tokens counted against the rate limit at admission; null: not counted. */
+    readonly ratedTokens: number | null;
     readonly admittedAtMs: number;
     readonly lease: BudgetLease | null;
     readonly worstUsd: number;
@@ -277,7 +292,9 @@ export class BudgetGuard {
         state.release();
         state.lease?.finish(state.worstUsd, costUsd);
         // The prompt was counted at its upper estimate; correct it to what was metered.
-        if (state.rated) this.rateLease(state.plan).correct(tokens - state.promptTokens, state.admittedAtMs);
+        if (state.ratedTokens !== null) {
+          this.rateLease(state.plan).correct(tokens - state.ratedTokens, state.admittedAtMs);
+        }
       },
     };
   }

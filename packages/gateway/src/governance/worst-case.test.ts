@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelPrice } from '../config/config.js';
+import { preloadTokenizer } from '../metering/estimate-tokens.js';
 import { formatInstant, formatUsd } from './limit-messages.js';
-import { maxOutputTokens, promptTokensUpperBound, worstCaseCost } from './worst-case.js';
+import { maxOutputTokens, promptTokensCeiling, promptTokensUpperBound, worstCaseCost } from './worst-case.js';
 
 const price = (input: number, output: number, cached = input / 2): ModelPrice => ({
   inputPerMtokUsd: input,
@@ -68,5 +69,37 @@ describe('money and time in limit messages', () => {
 
   it('spells instants as ISO 8601 UTC without milliseconds', () => {
     expect(formatInstant(Date.UTC(2026, 10, 24))).toBe('2026-11-24T00:00:00Z');
+  });
+
+  it('has a tokenizer-free ceiling that is never below the tokenized bound', async () => {
+    await preloadTokenizer();
+    const texts = [
+      'hi',
+      'The quick brown fox jumps over the lazy dog. '.repeat(40),
+      '数据中心的资本回报率取决于利用率。'.repeat(20),
+      '🙂🚀 emoji and ascii mixed 🙂'.repeat(10),
+      '{"a":[1,2,3],"b":"x"}'.repeat(30),
+      '\u0000 tabs\t and\nnewlines   spaced     out',
+    ];
+    for (const text of texts) {
+      const request = {
+        messages: [
+          { role: 'system', content: text },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text },
+              { type: 'image_url', image_url: { url: 'x' } },
+            ],
+          },
+        ],
+        tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
+      };
+      const bound = promptTokensUpperBound(request);
+      const ceiling = promptTokensCeiling(request);
+      expect(ceiling).toBeGreaterThanOrEqual(bound);
+      // ... and a ceiling, not a guess: UTF-8 bytes, framed as the estimate frames tokens.
+      expect(ceiling).toBeLessThanOrEqual(Math.ceil((2 * Buffer.byteLength(text) + 200) * 1.2) + 16);
+    }
   });
 });

@@ -14,7 +14,7 @@
  * estimated (or an upstream that ignores max_tokens) can take spend past a budget by that excess.
  */
 import type { ModelConfig } from '../config/config.js';
-import { estimatePromptTokens, type TokenEstimateMessage } from '../metering/estimate-tokens.js';
+import { estimatePromptTokens, type TokenEstimateMessage, utf8Bytes } from '../metering/estimate-tokens.js';
 
 export const PROMPT_MARGIN = 1.2;
 export const PROMPT_FRAMING_TOKENS = 16;
@@ -40,6 +40,15 @@ export interface WorstCase {
 export function promptTokensUpperBound(request: WorstCaseRequest): number {
   const estimate = estimatePromptTokens(request.messages, request.tools ?? undefined);
   return Math.ceil(estimate * PROMPT_MARGIN) + PROMPT_FRAMING_TOKENS;
+}
+
+/**
+ * A ceiling of `promptTokensUpperBound` with no tokenizer run: UTF-8 bytes in place of tokens. The
+ * guard admits with it when a lease has room for it, and tokenizes only when it has not.
+ */
+export function promptTokensCeiling(request: WorstCaseRequest): number {
+  const bytes = estimatePromptTokens(request.messages, request.tools ?? undefined, utf8Bytes);
+  return Math.ceil(bytes * PROMPT_MARGIN) + PROMPT_FRAMING_TOKENS;
 }
 
 /** Output tokens a request may produce on `model` (all `n` choices together). */

@@ -94,22 +94,28 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Counts the tokens of one piece of text. */
+type TextCounter = (text: string) => number;
+
+/** UTF-8 bytes: never fewer than the tokens of any byte-level BPE, and much cheaper to count. */
+export const utf8Bytes: TextCounter = (text) => Buffer.byteLength(text, 'utf8');
+
 /** Text parts count as text; images at a floor; audio and files are not counted (unknown size). */
-function contentTokens(content: unknown): number {
-  if (typeof content === 'string') return countTextTokens(content);
+function contentTokens(content: unknown, count: TextCounter): number {
+  if (typeof content === 'string') return count(content);
   if (!Array.isArray(content)) return 0;
   let total = 0;
   for (const part of content) {
     if (!isRecord(part)) continue;
     const text = part['text'] ?? part['refusal'];
-    if (typeof text === 'string') total += countTextTokens(text);
+    if (typeof text === 'string') total += count(text);
     else if (part['type'] === 'image_url') total += TOKENS_PER_IMAGE;
   }
   return total;
 }
 
 /** A tool call is billed as its name and JSON arguments (plus framing we cannot see: an estimate). */
-function callTokens(call: unknown): number {
+function callTokens(call: unknown, count: TextCounter): number {
   if (!isRecord(call)) return 0;
   const body = isRecord(call['function'])
     ? call['function']
@@ -119,7 +125,7 @@ function callTokens(call: unknown): number {
   let total = 0;
   for (const key of ['name', 'arguments', 'input']) {
     const value = body[key];
-    if (typeof value === 'string') total += countTextTokens(value);
+    if (typeof value === 'string') total += count(value);
   }
   return total;
 }
@@ -127,20 +133,25 @@ function callTokens(call: unknown): number {
 /**
  * Prompt tokens of a chat request, after the OpenAI cookbook: 3 per message, the tokens of each
  * field's text, 1 per `name`, and 3 to prime the reply. `tools` (the request's tool definitions)
- * are counted as their JSON text, an approximation of how providers render them.
+ * are counted as their JSON text, an approximation of how providers render them. `count` counts
+ * each piece of text: the tokenizer by default, `utf8Bytes` for a cheap ceiling of it.
  */
-export function estimatePromptTokens(messages: readonly TokenEstimateMessage[], tools?: unknown): number {
+export function estimatePromptTokens(
+  messages: readonly TokenEstimateMessage[],
+  tools?: unknown,
+  count: TextCounter = countTextTokens,
+): number {
   let total = REPLY_PRIMING_TOKENS;
   for (const message of messages) {
-    total += TOKENS_PER_MESSAGE + countTextTokens(message.role) + contentTokens(message.content);
-    if (typeof message.name === 'string') total += TOKENS_PER_NAME + countTextTokens(message.name);
-    if (typeof message.tool_call_id === 'string') total += countTextTokens(message.tool_call_id);
+    total += TOKENS_PER_MESSAGE + count(message.role) + contentTokens(message.content, count);
+    if (typeof message.name === 'string') total += TOKENS_PER_NAME + count(message.name);
+    if (typeof message.tool_call_id === 'string') total += count(message.tool_call_id);
     if (Array.isArray(message.tool_calls)) {
-      for (const call of message.tool_calls) total += callTokens(call);
+      for (const call of message.tool_calls) total += callTokens(call, count);
     }
-    total += callTokens(message.function_call);
+    total += callTokens(message.function_call, count);
   }
-  if (Array.isArray(tools) && tools.length > 0) total += countTextTokens(JSON.stringify(tools));
+  if (Array.isArray(tools) && tools.length > 0) total += count(JSON.stringify(tools));
   return total;
 }
 
