@@ -42,7 +42,7 @@ export function budgetExceeded(
 ): GatewayError {
   const budget = `${scope.label}'s ${WINDOW_NAMES[refusal.window]} budget of ${formatUsd(refusal.limitUsd)}`;
   const used =
-    `${formatUsd(refusal.spentUsd)} spent + ${formatUsd(refusal.reservedUsd)} reserved by requests in flight; ` +
+    `${formatUsd(refusal.spentUsd)} spent + ${formatUsd(refusal.reservedUsd)} reserved by gateways for requests in flight; ` +
     `this request may cost up to ${formatUsd(amountUsd)}`;
   const reset =
     refusal.resetsAtMs === null

@@ -5,6 +5,7 @@ import {
   hashEntry,
   hashPreimage,
   InvalidLedgerEntryError,
+  LEDGER_HASH_FIELDS,
   LedgerChainVerifier,
 } from './ledger-hash.js';
 import type { LedgerEntry, LedgerEntryInput } from './store.js';
@@ -57,6 +58,44 @@ describe('ledger hash format v1', () => {
       metadata: { task: 'summarize "q"', team: 'search' },
     };
     expect(canonicalizeEntry(reordered)).toBe(canonicalizeEntry(reference));
+  });
+
+  it('writes every field as field-by-field JSON would, in the fixed order, for awkward values', () => {
+    const byField = (entry: LedgerEntryInput): string => {
+      const sortedMetadata = Object.keys(entry.metadata)
+        .sort()
+        .map((key) => `${JSON.stringify(key)}:${JSON.stringify(entry.metadata[key])}`);
+      const parts = LEDGER_HASH_FIELDS.map(([field]) =>
+        field === 'metadata'
+          ? `"metadata":{${sortedMetadata.join(',')}}`
+          : `"${field}":${JSON.stringify(entry[field])}`,
+      );
+      return `{${parts.join(',')}}`;
+    };
+    const awkward = [
+      '',
+      'tab\there',
+      'nul\u0000',
+      'é ü 数据',
+      '🙂 emoji',
+      '"quoted" \\ back',
+      '\u2028\u2029',
+    ];
+    for (const [index, text] of awkward.entries()) {
+      const entry: LedgerEntryInput = {
+        ...reference,
+        id: `att_${text}`,
+        keyId: text,
+        errorClass: index % 2 === 0 ? null : text,
+        costUsd: index / 7,
+        latencyMs: 10 ** (index * 4 - 8),
+        ttftMs: index % 3 === 0 ? null : -index * 0.1,
+        metadata: { [text || 'empty']: text, '10': 'ten', '9': 'nine', zeta: text, alpha: 'a' },
+        rawUsage: index % 2 === 0 ? null : `{"x":"${text}"}`,
+      };
+      expect(canonicalizeEntry(entry)).toBe(byField(entry));
+      expect(JSON.parse(canonicalizeEntry(entry))).toBeTypeOf('object');
+    }
   });
 
   it('writes numbers in the RFC 8785 form', () => {

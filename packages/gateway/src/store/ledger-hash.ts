@@ -109,14 +109,85 @@ export function canonicalizeEntry(entry: LedgerEntryInput): string {
   return text;
 }
 
+/**
+ * Every field is checked first, allocating nothing unless one is wrong; then one JSON.stringify of
+ * the fields in their fixed order writes the text (a plain object in insertion order, strings and
+ * numbers exactly as the field-by-field encoding below would), with metadata, whose keys must be
+ * sorted, spliced in before `rawUsage`. Field-by-field concatenation allocated ~5 KB an entry.
+ */
 function computeCanonical(entry: LedgerEntryInput): string {
-  const entryId = typeof entry.id === 'string' ? entry.id : '?';
-  let text = '{';
   for (const [field, kind] of LEDGER_HASH_FIELDS) {
-    if (text.length > 1) text += ',';
-    text += `"${field}":${encodeValue(entry[field], kind, { entryId, field })}`;
+    if (kind === 'metadata') continue;
+    const expected = fieldProblem(entry[field], kind);
+    if (expected !== null) {
+      const entryId = typeof entry.id === 'string' ? entry.id : '?';
+      throw new InvalidLedgerEntryError(entryId, field, expected, entry[field]);
+    }
   }
-  return `${text}}`;
+  const metadata = encodeMetadata(entry.metadata, {
+    entryId: entry.id,
+    field: 'metadata',
+  });
+  const head = JSON.stringify({
+    id: entry.id,
+    requestId: entry.requestId,
+    attempt: entry.attempt,
+    startedAtMs: entry.startedAtMs,
+    keyId: entry.keyId,
+    modelRequested: entry.modelRequested,
+    modelServed: entry.modelServed,
+    provider: entry.provider,
+    owned: entry.owned,
+    inputTokens: entry.inputTokens,
+    cachedInputTokens: entry.cachedInputTokens,
+    outputTokens: entry.outputTokens,
+    reasoningTokens: entry.reasoningTokens,
+    estimated: entry.estimated,
+    costUsd: entry.costUsd,
+    latencyMs: entry.latencyMs,
+    ttftMs: entry.ttftMs,
+    status: entry.status,
+    errorClass: entry.errorClass,
+    upstreamStatus: entry.upstreamStatus,
+    streamed: entry.streamed,
+  } satisfies Omit<Record<(typeof LEDGER_HASH_FIELDS)[number][0], unknown>, 'metadata' | 'rawUsage'>);
+  const rawUsage = entry.rawUsage === null ? 'null' : JSON.stringify(entry.rawUsage);
+  return `${head.slice(0, -1)},"metadata":${metadata},"rawUsage":${rawUsage}}`;
+}
+
+/** What a field must be when `value` is not that, else null. */
+function fieldProblem(value: unknown, kind: Exclude<FieldKind, 'metadata'>): string | null {
+  switch (kind) {
+    case 'string':
+      return stringProblem(value);
+    case 'nullable-string':
+      return value === null ? null : stringProblem(value);
+    case 'integer':
+      return numberProblem(value, true);
+    case 'nullable-integer':
+      return value === null ? null : numberProblem(value, true);
+    case 'number':
+      return numberProblem(value, false);
+    case 'nullable-number':
+      return value === null ? null : numberProblem(value, false);
+    case 'boolean':
+      return typeof value === 'boolean' ? null : 'a boolean';
+    case 'status':
+      return value === 'ok' || value === 'error' || value === 'client_disconnected'
+        ? null
+        : "'ok', 'error' or 'client_disconnected'";
+  }
+}
+
+function stringProblem(value: unknown): string | null {
+  if (typeof value !== 'string') return 'a string';
+  return loneSurrogate.test(value) ? 'well-formed UTF-16 (no lone surrogate)' : null;
+}
+
+function numberProblem(value: unknown, integer: boolean): string | null {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return 'a finite number';
+  // JSON.stringify writes numbers as Number::toString does (the RFC 8785 form; -0 as 0).
+  return integer && !Number.isSafeInteger(value) ? 'an integer' : null;
 }
 
 /** The exact text whose SHA-256 is the entry's hash. */
@@ -150,47 +221,13 @@ interface FieldContext {
   readonly field: string;
 }
 
-function encodeValue(value: unknown, kind: FieldKind, context: FieldContext): string {
-  switch (kind) {
-    case 'string':
-      return encodeString(value, context);
-    case 'nullable-string':
-      return value === null ? 'null' : encodeString(value, context);
-    case 'integer':
-      return encodeNumber(value, true, context);
-    case 'nullable-integer':
-      return value === null ? 'null' : encodeNumber(value, true, context);
-    case 'number':
-      return encodeNumber(value, false, context);
-    case 'nullable-number':
-      return value === null ? 'null' : encodeNumber(value, false, context);
-    case 'boolean':
-      if (typeof value !== 'boolean') throw invalid(context, 'a boolean', value);
-      return value ? 'true' : 'false';
-    case 'status':
-      if (value !== 'ok' && value !== 'error' && value !== 'client_disconnected') {
-        throw invalid(context, "'ok', 'error' or 'client_disconnected'", value);
-      }
-      return `"${value}"`;
-    case 'metadata':
-      return encodeMetadata(value, context);
-  }
-}
-
 // With the u flag a surrogate pair is one code point, so this matches only lone surrogates.
 const loneSurrogate = /[\uD800-\uDFFF]/u;
 
 function encodeString(value: unknown, context: FieldContext): string {
-  if (typeof value !== 'string') throw invalid(context, 'a string', value);
-  if (loneSurrogate.test(value)) throw invalid(context, 'well-formed UTF-16 (no lone surrogate)', value);
+  const expected = stringProblem(value);
+  if (expected !== null) throw invalid(context, expected, value);
   return JSON.stringify(value);
-}
-
-function encodeNumber(value: unknown, integer: boolean, context: FieldContext): string {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(context, 'a finite number', value);
-  if (integer && !Number.isSafeInteger(value)) throw invalid(context, 'an integer', value);
-  // String(-0) is already "0"; Number::toString is the RFC 8785 form.
-  return String(value);
 }
 
 function encodeMetadata(value: unknown, context: FieldContext): string {
