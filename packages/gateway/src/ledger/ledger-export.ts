@@ -3,7 +3,8 @@
  * without the database: an auditor holding only the file and an anchor can check it.
  */
 import { z } from 'zod';
-import { LEDGER_HASH_FIELDS, LedgerChainVerifier } from '../store/ledger-hash.js';
+import { LEDGER_HASH_FIELDS } from '../store/ledger-hash.js';
+import { LedgerChainVerifier } from '../store/ledger-verifier.js';
 import type { ChainHead, LedgerEntry, LedgerStore, VerifyOptions, VerifyResult } from '../store/store.js';
 
 export type LedgerExportFormat = 'jsonl' | 'csv';

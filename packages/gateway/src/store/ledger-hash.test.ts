@@ -6,8 +6,8 @@ import {
   hashPreimage,
   InvalidLedgerEntryError,
   LEDGER_HASH_FIELDS,
-  LedgerChainVerifier,
 } from './ledger-hash.js';
+import { LedgerChainVerifier } from './ledger-verifier.js';
 import type { LedgerEntry, LedgerEntryInput } from './store.js';
 
 const reference: LedgerEntryInput = {

@@ -17,7 +17,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { LedgerChainVerifier } from '../ledger-hash.js';
+import { LedgerChainVerifier } from '../ledger-verifier.js';
 import { decodeCursor, encodeCursor } from '../sqlite/sqlite-rows.js';
 import type {
   ChainHead,

@@ -13,7 +13,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { chainEntry } from '../chain-entry.js';
 import type { GovernanceStore } from '../governance-types.js';
-import { hashEntry, LedgerChainVerifier } from '../ledger-hash.js';
+import { hashEntry } from '../ledger-hash.js';
+import { LedgerChainVerifier } from '../ledger-verifier.js';
 import type {
   ChainHead,
   GatewayStore,
