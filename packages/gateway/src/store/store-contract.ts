@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sampleLedgerEntries, sampleLedgerEntry } from '../test-support/ledger-entries.js';
+import { describeBudgetContract } from './budget-contract.js';
 import { describeGovernanceContract } from './governance-contract.js';
 import { hashEntry, InvalidLedgerEntryError } from './ledger-hash.js';
 import type { GatewayStore, LedgerEntry, LedgerEntryInput, VirtualKeyRecord } from './store.js';
@@ -254,6 +255,7 @@ export function describeStoreContract(
     });
   });
   describeGovernanceContract(name, open, cleanup);
+  describeBudgetContract(name, open, cleanup);
 }
 
 function chainFields(entry: LedgerEntry): Pick<LedgerEntry, 'chainId' | 'seq' | 'prevHash' | 'hash'> {

@@ -63,3 +63,11 @@ export function isConnectionError(error: unknown): boolean {
   if (error instanceof AggregateError && error.errors.some(isConnectionError)) return true;
   return PG_CONNECTION_MESSAGES.some((pattern) => pattern.test(error.message));
 }
+
+/**
+ * Another writer appended to this chain: two gateway instances were given one chain id
+ * (PostgreSQL), or one SQLite file has a second writer process. Both stores throw it.
+ */
+export class LedgerConflictError extends Error {
+  override readonly name = 'LedgerConflictError';
+}

@@ -14,12 +14,10 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { LedgerEntryInput } from '../store.js';
+import { LedgerConflictError } from '../store-errors.js';
 import type { PostgresQueryable } from './postgres-migrations.js';
 
-/** Another writer appended to this chain: two gateway instances were given the same chain id. */
-export class LedgerConflictError extends Error {
-  override readonly name = 'LedgerConflictError';
-}
+export { LedgerConflictError };
 
 /** PostgreSQL refused a batch for good; it was set aside in `ledger_dead_letter` (unless that failed too). */
 export class LedgerDeadLetterError extends Error {

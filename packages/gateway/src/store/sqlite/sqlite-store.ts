@@ -25,6 +25,7 @@ import type {
   VerifyResult,
   VirtualKeyRecord,
 } from '../store.js';
+import { LedgerConflictError } from '../store-errors.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { SqliteGovernance } from './sqlite-governance.js';
 import { applySqliteMigrations } from './sqlite-migrations.js';
@@ -64,10 +65,7 @@ export interface SqliteStoreOptions {
   readonly now?: () => number;
 }
 
-/** Another writer appended to this chain: the file has a second writer process. */
-export class LedgerConflictError extends Error {
-  override readonly name = 'LedgerConflictError';
-}
+export { LedgerConflictError };
 
 /** How many verified rows between yields to the event loop (verify runs on its own connection). */
 const VERIFY_YIELD_EVERY = 2000;
