@@ -84,7 +84,7 @@ export class BudgetLease extends Allowance<BudgetRefusal> {
       const nowMs = this.clock.now();
       const sent = this.unsettled;
       const held = this.granted[0] ?? 0;
-      const inFlight = (this.used[0] ?? 0) - sent;
+      const inFlight = snap((this.used[0] ?? 0) - sent);
       const keep = giveBack || nowMs - this.lastTakeAtMs > IDLE_MS ? Math.max(0, inFlight) : held - sent;
       if (
         sent === 0 &&
