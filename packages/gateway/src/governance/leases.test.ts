@@ -163,6 +163,20 @@ describe('a budget lease', () => {
     expect(a.empty && b.empty).toBe(true);
   });
 
+  it('charges a request that cost more than its worst case once, in spend, not again in the lease', async () => {
+    const { options, store, clock } = rig();
+    const lease = new BudgetLease('lease_1', total(1), [key], options());
+    await takeAll(lease, [[0.05]]);
+    // An upstream that ignored max_tokens: $0.30 against a worst case of $0.05.
+    lease.finish(0.05, 0.3);
+    await lease.sync(false);
+    expect(await totalSpent(store, clock.ms)).toBeCloseTo(0.3, 9);
+    // $0.70 is left, and all of it can be taken: the overrun is not owed a second time.
+    await expect(takeAll(lease, [[0.7]])).resolves.toEqual(['ok']);
+    clock.ms += 100;
+    await expect(takeAll(lease, [[0.01]])).resolves.toEqual(['refused']);
+  });
+
   it('stops spending from a lease it could not renew, and says the store is unavailable', async () => {
     const { options, clock } = rig();
     let failing = false;

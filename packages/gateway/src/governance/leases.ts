@@ -85,7 +85,11 @@ export class BudgetLease extends Allowance<BudgetRefusal> {
       const sent = this.unsettled;
       const held = this.granted[0] ?? 0;
       const inFlight = snap((this.used[0] ?? 0) - sent);
-      const keep = giveBack || nowMs - this.lastTakeAtMs > IDLE_MS ? Math.max(0, inFlight) : held - sent;
+      // A request that cost more than its worst case was settled at its actual cost: the store's
+      // reservation shrinks by at most what it holds, so the excess is not also owed by the next ask.
+      const remaining = snap(Math.max(0, held - sent));
+      const idle = giveBack || nowMs - this.lastTakeAtMs > IDLE_MS;
+      const keep = idle ? Math.min(remaining, Math.max(0, inFlight)) : remaining;
       if (
         sent === 0 &&
         (held === 0 || (keep === held && nowMs - this.renewedAtMs <= this.options.validityMs / 2))
