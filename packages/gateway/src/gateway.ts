@@ -56,8 +56,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     });
   const store = options.store ?? openStore(config.store);
   await store.migrate();
+  const chainId = options.chainId ?? config.store.chainId;
   const ledger = new LedgerWriter(store, {
-    chainId: options.chainId ?? config.store.chainId,
+    chainId,
     // Every entry is journaled beside the SQLite file (the durable point a response waits for) and
     // moved into the store in batches; while the database is unreachable the journal holds them.
     spool: {
@@ -118,6 +119,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       logger,
       requestTimeoutMs: config.server.requestTimeoutMs,
       settings: config.governance,
+      instanceId: chainId,
     }),
     metrics,
     logger,
@@ -126,6 +128,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     sleep: sleepUnlessCancelled,
     ready: () => !draining,
   };
+  // Leases a crashed run of this instance left would otherwise hold budget until they expire.
+  await runtime.governance.releaseStale();
   return {
     runtime,
     handle: (incoming, response) => handleRequest(runtime, incoming, response),

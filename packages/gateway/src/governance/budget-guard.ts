@@ -88,6 +88,11 @@ export interface BudgetGuardOptions {
   readonly logger: Logger;
   readonly requestTimeoutMs: number;
   readonly settings?: GovernanceConfig | undefined;
+  /**
+   * Names this instance's leases (its ledger chain id: one writer each). A restart drops the
+   * leases its previous run left (`releaseStale`). Default: `gateway`.
+   */
+  readonly instanceId?: string | undefined;
 }
 
 /** One admitted request: record each attempt's cost, then `finish` exactly once. */
@@ -105,9 +110,11 @@ export class BudgetGuard {
   private readonly leaseOptions: LeaseOptions;
   private readonly pending = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly leasePrefix: string;
 
   constructor(private readonly options: BudgetGuardOptions) {
     this.settings = options.settings ?? GOVERNANCE_DEFAULTS;
+    this.leasePrefix = `lease:${options.instanceId ?? 'gateway'}:`;
     this.leaseOptions = {
       store: options.store,
       now: options.now,
@@ -162,6 +169,17 @@ export class BudgetGuard {
     }
   }
 
+  /** Drops the leases a previous run of this instance left in the store (it crashed holding them). */
+  async releaseStale(): Promise<void> {
+    try {
+      const rows = await this.options.store.releaseReservations(this.leasePrefix);
+      if (rows > 0) this.options.logger.info('released budget leases left by a previous run', { rows });
+    } catch (error) {
+      // They expire by themselves; the gateway can serve meanwhile.
+      this.options.logger.warn('could not release leases left by a previous run', { error: String(error) });
+    }
+  }
+
   /** Settles every lease and gives back all they hold beyond requests in flight (close, tests). */
   async flush(): Promise<void> {
     for (const lease of this.rateLeases.values()) this.track(lease.sync());
@@ -202,7 +220,12 @@ export class BudgetGuard {
   private budgetLease(plan: Plan): BudgetLease {
     let lease = this.budgetLeases.get(plan.budgetKey);
     if (lease === undefined) {
-      lease = new BudgetLease(`lease_${randomUUID()}`, plan.budgetChecks, plan.scopes, this.leaseOptions);
+      lease = new BudgetLease(
+        `${this.leasePrefix}${randomUUID()}`,
+        plan.budgetChecks,
+        plan.scopes,
+        this.leaseOptions,
+      );
       this.budgetLeases.set(plan.budgetKey, lease);
     }
     return lease;

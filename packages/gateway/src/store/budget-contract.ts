@@ -211,6 +211,18 @@ export function describeBudgetContract(
       await expect(reserve('x', 0.75, limit)).resolves.toEqual({ ok: true });
     });
 
+    it("drops a restarted instance's leases by id prefix, and only those", async () => {
+      const limit = [check(key, 'total', 1)];
+      await reserve('lease:gw-a:1', 0.3, limit);
+      await reserve('lease:gw-a:2', 0.3, limit);
+      await reserve('lease:gw-ab:1', 0.3, limit);
+      // Two reservations of two scopes (key, team) each.
+      await expect(store.governance.releaseReservations('lease:gw-a:')).resolves.toBe(4);
+      await expect(reserve('x', 0.75, limit)).resolves.toMatchObject({ ok: false, reservedUsd: 0.3 });
+      await expect(reserve('x', 0.7, limit)).resolves.toEqual({ ok: true });
+      await expect(store.governance.releaseReservations('lease:gw-a:')).resolves.toBe(0);
+    });
+
     it('admits exactly as many concurrent reservations as the budget holds', async () => {
       const results = await Promise.all(
         Array.from({ length: 40 }, (_, index) => reserve(`c${index}`, 0.1, [check(team, 'total', 1)])),

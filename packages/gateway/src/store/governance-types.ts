@@ -221,6 +221,11 @@ export interface GovernanceStore {
   settleBudget(request: SettleRequest): Promise<void>;
   /** Drops the reservation (the request failed before costing anything). */
   releaseBudget(reservationId: string): Promise<void>;
+  /**
+   * Drops every reservation whose id starts with `idPrefix` (the leases a crashed run of this
+   * instance left behind); returns the rows dropped (a reservation has one per scope).
+   */
+  releaseReservations(idPrefix: string): Promise<number>;
   /** Settled spend of a scope in the windows of `nowMs`. */
   budgetSpend(scope: BudgetScope, nowMs: number): Promise<readonly SpendRow[]>;
 

@@ -237,6 +237,15 @@ export class PostgresGovernance implements GovernanceStore {
     await release(this.budgetPool, this.tables, reservationId);
   }
 
+  async releaseReservations(idPrefix: string): Promise<number> {
+    await this.options.ready();
+    const result = await this.budgetPool.query(
+      `DELETE FROM ${this.tables.reservations} WHERE left(id, length($1)) = $1`,
+      [idPrefix],
+    );
+    return result.rowCount ?? 0;
+  }
+
   async budgetSpend(scope: BudgetScope, nowMs: number): Promise<readonly SpendRow[]> {
     await this.options.ready();
     const result = await this.pool.query(

@@ -276,6 +276,15 @@ export class SqliteGovernance implements GovernanceStore {
     );
   }
 
+  async releaseReservations(idPrefix: string): Promise<number> {
+    return this.commits.run(() => {
+      const { changes } = this.statement<[string, string]>(
+        'DELETE FROM budget_reservations WHERE substr(id, 1, length(?)) = ?',
+      ).run(idPrefix, idPrefix);
+      return changes;
+    });
+  }
+
   async budgetSpend(scope: BudgetScope, nowMs: number): Promise<readonly SpendRow[]> {
     const select = this.statement<[string, string, string, number], Row>(
       'SELECT spent_usd FROM budget_spend WHERE scope_kind = ? AND scope_id = ? AND budget_window = ? ' +
