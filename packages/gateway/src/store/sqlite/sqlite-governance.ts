@@ -5,8 +5,8 @@
  * same last dollar.
  */
 import Database from 'better-sqlite3';
-import { minuteStartMs, windowResetMs, windowStartMs } from '../budget-windows.js';
-import { EPSILON_USD, rateRefusal, uniqueScopes } from '../governance-shared.js';
+import { minuteStartMs, windowStartMs } from '../budget-windows.js';
+import { uniqueScopes } from '../governance-shared.js';
 import {
   BUDGET_WINDOWS,
   type BudgetScope,
@@ -24,6 +24,7 @@ import {
   type UsageRow,
 } from '../governance-types.js';
 import type { VirtualKeyRecord } from '../store.js';
+import { addRate, type Prepare, rateLocked, reserveLocked, settleLocked } from './sqlite-budgets.js';
 import { GroupCommit } from './sqlite-group-commit.js';
 import {
   KEY_COLUMNS,
@@ -166,6 +167,8 @@ export class SqliteGovernance implements GovernanceStore {
    * The prepared statement for `sql`, compiled once: preparing costs more than running these
    * small statements, and budgets and limits run several per request.
    */
+  private readonly prepare: Prepare = (sql) => this.statement(sql);
+
   private statement<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
     let statement = this.statements.get(sql);
     if (statement === undefined) {
@@ -183,91 +186,11 @@ export class SqliteGovernance implements GovernanceStore {
   }
 
   async reserveBudget(request: ReserveRequest): Promise<ReserveResult> {
-    return this.commits.run(() => this.reserveLocked(request));
-  }
-
-  private reserveLocked(request: ReserveRequest): ReserveResult {
-    const spentOf = this.statement<[string, string, string, number], Row>(
-      'SELECT spent_usd FROM budget_spend WHERE scope_kind = ? AND scope_id = ? AND budget_window = ? ' +
-        'AND window_start_ms = ?',
-    );
-    const reservedOf = this.statement<[string, string, number], Row>(
-      'SELECT COALESCE(SUM(amount_usd), 0) AS reserved FROM budget_reservations ' +
-        'WHERE scope_kind = ? AND scope_id = ? AND expires_at_ms > ?',
-    );
-    for (const check of request.checks) {
-      const start = windowStartMs(check.window, request.nowMs);
-      const spentRow = spentOf.get(check.scopeKind, check.scopeId, check.window, start);
-      const spentUsd = spentRow ? numberAt(spentRow, 'spent_usd') : 0;
-      const reservedRow = reservedOf.get(check.scopeKind, check.scopeId, request.nowMs);
-      const reservedUsd = reservedRow ? numberAt(reservedRow, 'reserved') : 0;
-      if (spentUsd + reservedUsd + request.amountUsd > check.limitUsd + EPSILON_USD) {
-        return {
-          ok: false,
-          scopeKind: check.scopeKind,
-          scopeId: check.scopeId,
-          window: check.window,
-          limitUsd: check.limitUsd,
-          spentUsd,
-          reservedUsd,
-          resetsAtMs: windowResetMs(check.window, request.nowMs),
-        };
-      }
-    }
-    const sweep = this.statement(
-      'DELETE FROM budget_reservations WHERE scope_kind = ? AND scope_id = ? AND expires_at_ms <= ?',
-    );
-    // The sweep above drops this id's row too when it expired, so an addition never revives it.
-    const insert = this.statement(
-      'INSERT INTO budget_reservations (id, scope_kind, scope_id, amount_usd, expires_at_ms) ' +
-        'VALUES (?, ?, ?, ?, ?) ON CONFLICT (id, scope_kind, scope_id) DO UPDATE SET ' +
-        'amount_usd = amount_usd + excluded.amount_usd, expires_at_ms = excluded.expires_at_ms',
-    );
-    for (const scope of uniqueScopes([...request.scopes, ...request.checks])) {
-      sweep.run(scope.scopeKind, scope.scopeId, request.nowMs);
-      insert.run(
-        request.reservationId,
-        scope.scopeKind,
-        scope.scopeId,
-        request.amountUsd,
-        request.expiresAtMs,
-      );
-    }
-    return { ok: true };
+    return this.commits.run(() => reserveLocked(this.prepare, request));
   }
 
   async settleBudget(request: SettleRequest): Promise<void> {
-    await this.commits.run(() => this.settleLocked(request));
-  }
-
-  private settleLocked(request: SettleRequest): void {
-    const { keep } = request;
-    if (keep && keep.amountUsd > 0) {
-      this.statement('UPDATE budget_reservations SET amount_usd = ?, expires_at_ms = ? WHERE id = ?').run(
-        keep.amountUsd,
-        keep.expiresAtMs,
-        request.reservationId,
-      );
-    } else {
-      this.statement('DELETE FROM budget_reservations WHERE id = ?').run(request.reservationId);
-    }
-    if (request.actualUsd === 0) return;
-    const add = this.statement(
-      'INSERT INTO budget_spend (scope_kind, scope_id, budget_window, window_start_ms, spent_usd) ' +
-        'VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope_kind, scope_id, budget_window, window_start_ms) ' +
-        'DO UPDATE SET spent_usd = spent_usd + excluded.spent_usd',
-    );
-    for (const scope of uniqueScopes(request.scopes)) {
-      for (const window of BUDGET_WINDOWS) {
-        add.run(
-          scope.scopeKind,
-          scope.scopeId,
-          window,
-          windowStartMs(window, request.nowMs),
-          request.actualUsd,
-        );
-      }
-    }
+    await this.commits.run(() => settleLocked(this.prepare, request));
   }
 
   async releaseBudget(reservationId: string): Promise<void> {
@@ -303,43 +226,14 @@ export class SqliteGovernance implements GovernanceStore {
   }
 
   async takeRateLimit(request: RateRequest): Promise<RateResult> {
-    return this.commits.run(() => this.rateLocked(request));
-  }
-
-  private rateLocked(request: RateRequest): RateResult {
-    const minute = minuteStartMs(request.nowMs);
-    const count = request.requests ?? 1;
-    const select = this.statement<[string, string, number], Row>(
-      'SELECT requests, tokens FROM rate_counters WHERE scope_kind = ? AND scope_id = ? AND minute_start_ms = ?',
-    );
-    for (const check of request.checks) {
-      const row = select.get(check.scopeKind, check.scopeId, minute);
-      const requests = row ? numberAt(row, 'requests') : 0;
-      const tokens = row ? numberAt(row, 'tokens') : 0;
-      const refused = rateRefusal(check, { requests, tokens }, { requests: count, tokens: request.tokens });
-      if (refused) return { ok: false, ...refused, resetsAtMs: minute + 60_000 };
-    }
-    for (const check of request.checks) this.addRate(check, count, request.tokens, minute);
-    return { ok: true };
+    return this.commits.run(() => rateLocked(this.prepare, request));
   }
 
   async addTokens(scopes: readonly BudgetScope[], tokens: number, nowMs: number): Promise<void> {
     const minute = minuteStartMs(nowMs);
     await this.commits.run(() => {
-      for (const scope of uniqueScopes(scopes)) this.addRate(scope, 0, tokens, minute);
+      for (const scope of uniqueScopes(scopes)) addRate(this.prepare, scope, 0, tokens, minute);
     });
-  }
-
-  private addRate(scope: BudgetScope, requests: number, tokens: number, minute: number): void {
-    this.statement(
-      'INSERT INTO rate_counters (scope_kind, scope_id, minute_start_ms, requests, tokens) ' +
-        'VALUES (?, ?, ?, ?, MAX(0, ?)) ON CONFLICT (scope_kind, scope_id, minute_start_ms) ' +
-        'DO UPDATE SET requests = requests + excluded.requests, tokens = MAX(0, tokens + ?)',
-    ).run(scope.scopeKind, scope.scopeId, minute, requests, tokens, tokens);
-    // Counters older than the previous minute are never read again.
-    this.statement(
-      'DELETE FROM rate_counters WHERE scope_kind = ? AND scope_id = ? AND minute_start_ms < ?',
-    ).run(scope.scopeKind, scope.scopeId, minute - 60_000);
   }
 
   async usage(query: UsageQuery): Promise<readonly UsageRow[]> {
