@@ -40,6 +40,7 @@ export const MASTER_PRINCIPAL: Principal = {
   keyId: 'master',
   isMaster: true,
   allowedModels: null,
+  dataClass: undefined,
   role: 'admin',
   name: 'master',
   expiresAtMs: null,
@@ -179,12 +180,12 @@ export class Authenticator {
 }
 
 function principalOf(record: VirtualKeyRecord, team: TeamRecord | null): Principal {
-  const dataClass = record.dataClass ?? team?.dataClass ?? undefined;
+  // Every principal has the same fields in the same order (one object shape on the request path).
   return {
     keyId: record.id,
     isMaster: false,
     allowedModels: record.allowedModels,
-    ...(dataClass ? { dataClass } : {}),
+    dataClass: record.dataClass ?? team?.dataClass ?? undefined,
     role: record.role ?? 'user',
     name: record.name,
     expiresAtMs: record.expiresAtMs,

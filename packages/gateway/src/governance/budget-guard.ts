@@ -95,6 +95,12 @@ export interface BudgetGuardOptions {
   readonly instanceId?: string | undefined;
 }
 
+export interface AdmitInput {
+  readonly principal: Principal;
+  readonly request: WorstCaseRequest;
+  readonly chain: readonly ModelConfig[];
+}
+
 /** One admitted request: record each attempt's cost, then `finish` exactly once. */
 export interface Admission {
   readonly meter: (costUsd: number, inputTokens: number, outputTokens: number) => void;
@@ -125,48 +131,81 @@ export class BudgetGuard {
   }
 
   /**
-   * Checks the limits and takes the worst case from the budget lease, in that order; throws the
-   * 429 or 503 when a check refuses. `chain` is the failover chain the request may use.
+   * Checks the limits and takes the worst case from the budget lease, in that order; throws (or
+   * rejects with) the 429 or 503 when a check refuses. `chain` is the failover chain the request
+   * may use. Returns the admission itself when the leases cover the request, which is the common
+   * case: the request then takes no promise hop here at all.
    */
-  async admit(input: {
-    readonly principal: Principal;
-    readonly request: WorstCaseRequest;
-    readonly chain: readonly ModelConfig[];
-  }): Promise<Admission> {
+  admit(input: AdmitInput): Admission | Promise<Admission> {
     const plan = this.planFor(input.principal);
     const release = this.acquireConcurrency(plan);
     try {
       const admittedAtMs = this.options.now();
       // A cheap ceiling of the prompt first; the tokenizer runs only when a lease cannot cover it.
       const ceiling = promptTokensCeiling(input.request);
+      const rated = plan.rateChecks.length > 0;
+      if (rated && !this.rateLease(plan).tryTake([1, ceiling])) {
+        return this.admitWaiting(input, plan, { admittedAtMs, ceiling, ratedTokens: null, release });
+      }
+      const ratedTokens = rated ? ceiling : null;
+      if (plan.budgetChecks.length === 0)
+        return this.admission(plan, ratedTokens, admittedAtMs, null, 0, release);
+      const lease = this.budgetLease(plan);
+      const worstUsd = this.worstUsd(input, ceiling);
+      if (!lease.tryTake([worstUsd])) {
+        return this.admitWaiting(input, plan, { admittedAtMs, ceiling, ratedTokens, release });
+      }
+      return this.admission(plan, ratedTokens, admittedAtMs, lease, worstUsd, release);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /**
+   * The rest of `admit` when a lease must ask the store: with the tokenizer's bound of the prompt
+   * (tighter than the ceiling), waiting for the grant or the refusal.
+   */
+  private async admitWaiting(
+    input: AdmitInput,
+    plan: Plan,
+    state: {
+      readonly admittedAtMs: number;
+      readonly ceiling: number;
+      /** Set when the rate lease already counted the request at the ceiling. */
+      readonly ratedTokens: number | null;
+      readonly release: () => void;
+    },
+  ): Promise<Admission> {
+    const { admittedAtMs, ceiling, release } = state;
+    try {
       let precise: number | undefined;
       const promptTokens = () => {
         precise ??= promptTokensUpperBound(input.request);
         return precise;
       };
-      let ratedTokens: number | null = null;
-      if (plan.rateChecks.length > 0) {
-        if (this.rateLease(plan).tryTake([1, ceiling])) ratedTokens = ceiling;
-        else if (await this.takeRate(plan, promptTokens())) ratedTokens = promptTokens();
+      let ratedTokens = state.ratedTokens;
+      if (ratedTokens === null && plan.rateChecks.length > 0 && (await this.takeRate(plan, promptTokens()))) {
+        ratedTokens = promptTokens();
       }
-      let worstUsd = 0;
-      let lease: BudgetLease | null = null;
-      if (plan.budgetChecks.length > 0) {
-        const worst = (prompt: number) =>
-          worstCaseCost(input.request, input.chain, this.settings.defaultMaxOutputTokens, prompt).costUsd;
-        lease = this.budgetLease(plan);
-        worstUsd = worst(ceiling);
-        if (!lease.tryTake([worstUsd])) {
-          worstUsd = worst(promptTokens());
-          await this.takeBudget(plan, lease, worstUsd);
-        }
+      if (plan.budgetChecks.length === 0)
+        return this.admission(plan, ratedTokens, admittedAtMs, null, 0, release);
+      const lease = this.budgetLease(plan);
+      let worstUsd = this.worstUsd(input, ceiling);
+      if (!lease.tryTake([worstUsd])) {
+        worstUsd = this.worstUsd(input, promptTokens());
+        await this.takeBudget(plan, lease, worstUsd);
       }
-      this.ensureTimer();
-      return this.admission({ plan, ratedTokens, admittedAtMs, lease, worstUsd, release });
+      return this.admission(plan, ratedTokens, admittedAtMs, lease, worstUsd, release);
     } catch (error) {
       release();
       throw error;
     }
+  }
+
+  private worstUsd(input: AdmitInput, promptTokens: number): number {
+    return worstCaseCost(input.request, input.chain, this.settings.defaultMaxOutputTokens, promptTokens)
+      .costUsd;
   }
 
   /** Drops the leases a previous run of this instance left in the store (it crashed holding them). */
@@ -292,15 +331,19 @@ export class BudgetGuard {
     }
   }
 
-  private admission(state: {
-    readonly plan: Plan;
-    /** Prompt tokens counted against the rate limit at admission; null: not counted. */
-    readonly ratedTokens: number | null;
-    readonly admittedAtMs: number;
-    readonly lease: BudgetLease | null;
-    readonly worstUsd: number;
-    readonly release: () => void;
-  }): Admission {
+  /**
+   * One admitted request. `ratedTokens`: the prompt tokens counted against the rate limit at
+   * admission (null: not counted).
+   */
+  private admission(
+    plan: Plan,
+    ratedTokens: number | null,
+    admittedAtMs: number,
+    lease: BudgetLease | null,
+    worstUsd: number,
+    release: () => void,
+  ): Admission {
+    this.ensureTimer();
     let costUsd = 0;
     let tokens = 0;
     let finished = false;
@@ -312,12 +355,10 @@ export class BudgetGuard {
       finish: () => {
         if (finished) return;
         finished = true;
-        state.release();
-        state.lease?.finish(state.worstUsd, costUsd);
+        release();
+        lease?.finish(worstUsd, costUsd);
         // The prompt was counted at its upper estimate; correct it to what was metered.
-        if (state.ratedTokens !== null) {
-          this.rateLease(state.plan).correct(tokens - state.ratedTokens, state.admittedAtMs);
-        }
+        if (ratedTokens !== null) this.rateLease(plan).correct(tokens - ratedTokens, admittedAtMs);
       },
     };
   }

@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../auth/keys.js';
 import type { ModelConfig } from '../config/config.js';
-import { isGoverned } from '../governance/budget-guard.js';
+import { type Admission, isGoverned } from '../governance/budget-guard.js';
 import { costUsd } from '../metering/cost.js';
 import { estimateCompletionTokens, estimatePromptTokens } from '../metering/estimate-tokens.js';
 import { Cancellation, type CancelSignal } from '../providers/cancellation.js';
@@ -27,8 +27,11 @@ export interface ChatCall {
   readonly receivedAtMs: number;
   readonly incoming: IncomingMessage;
   readonly response: ServerResponse;
-  /** Hears each attempt's cost and tokens (the budget guard settles with their sum). */
-  readonly meter?: (costUsd: number, inputTokens: number, outputTokens: number) => void;
+  /**
+   * Hears each attempt's cost and tokens (the budget guard settles with their sum). Set on governed
+   * requests, after admission; present (undefined) on every call, so that calls keep one shape.
+   */
+  meter: Admission['meter'] | undefined;
 }
 
 /** Everything the ledger needs about one attempt besides who and what. */
@@ -72,12 +75,20 @@ export async function chatCompletions(runtime: GatewayRuntime, call: ChatCall): 
   // Keys without budgets or limits (and the master key) take no extra step here.
   if (!isGoverned(principal)) return dispatch(runtime, call, start);
   const chain = failoverChain(start, runtime.upstreams, isPrivate(call)).map((upstream) => upstream.config);
-  const admission = await runtime.governance.admit({ principal, request, chain });
-  try {
-    return await dispatch(runtime, { ...call, meter: admission.meter }, start);
-  } finally {
-    admission.finish();
-  }
+  const admitted = runtime.governance.admit({ principal, request, chain });
+  return admitted instanceof Promise
+    ? admitted.then((admission) => dispatchAdmitted(runtime, call, start, admission))
+    : dispatchAdmitted(runtime, call, start, admitted);
+}
+
+function dispatchAdmitted(
+  runtime: GatewayRuntime,
+  call: ChatCall,
+  start: Upstream,
+  admission: Admission,
+): Promise<void> {
+  call.meter = admission.meter;
+  return dispatch(runtime, call, start).finally(admission.finish);
 }
 
 function dispatch(runtime: GatewayRuntime, call: ChatCall, start: Upstream): Promise<void> {

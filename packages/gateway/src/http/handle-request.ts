@@ -54,6 +54,7 @@ const chatRoute: Route = {
       receivedAtMs: context.receivedAtMs,
       incoming: context.incoming,
       response: context.response,
+      meter: undefined,
     });
   },
 };
