@@ -95,8 +95,28 @@ function dispatch(runtime: GatewayRuntime, call: ChatCall, start: Upstream): Pro
   return call.request.stream === true ? stream(runtime, call, start) : complete(runtime, call, start);
 }
 
-function contextFor(upstream: Upstream, call: ChatCall, signal: CancelSignal): CallContext {
-  return { signal, timeouts: upstream.config.timeouts, requestId: call.requestId };
+/** When the whole request must be over: `server.request_timeout_ms` after it arrived. */
+function deadlineOf(runtime: GatewayRuntime, call: ChatCall): number {
+  return call.receivedAtMs + runtime.config.server.requestTimeoutMs;
+}
+
+/** The attempt's context: the model's timeouts, cut short when the request's deadline is nearer. */
+function contextFor(
+  runtime: GatewayRuntime,
+  upstream: Upstream,
+  call: ChatCall,
+  signal: CancelSignal,
+): CallContext {
+  const timeouts = upstream.config.timeouts;
+  const left = Math.max(1, deadlineOf(runtime, call) - runtime.now());
+  return {
+    signal,
+    timeouts:
+      left >= timeouts.firstByteMs
+        ? timeouts
+        : { ...timeouts, firstByteMs: left, connectMs: Math.min(timeouts.connectMs, left) },
+    requestId: call.requestId,
+  };
 }
 
 async function complete(runtime: GatewayRuntime, call: ChatCall, start: Upstream): Promise<void> {
@@ -108,7 +128,7 @@ async function complete(runtime: GatewayRuntime, call: ChatCall, start: Upstream
   });
   const done = await runWithFailover(
     start,
-    (upstream) => upstream.provider.doChat(call.request, contextFor(upstream, call, abort)),
+    (upstream) => upstream.provider.doChat(call.request, contextFor(runtime, upstream, call, abort)),
     failoverOptions(runtime, call, abort),
   );
   const entry = entryFor(runtime, call, {
@@ -139,7 +159,7 @@ async function stream(runtime: GatewayRuntime, call: ChatCall, start: Upstream):
   const done = await runWithFailover(
     start,
     async (upstream) => {
-      const chat = await upstream.provider.doStream(call.request, contextFor(upstream, call, abort));
+      const chat = await upstream.provider.doStream(call.request, contextFor(runtime, upstream, call, abort));
       const iterator = chat[Symbol.asyncIterator]();
       try {
         const first = await iterator.next(); // failover is still possible until this arrives
@@ -177,7 +197,7 @@ async function stream(runtime: GatewayRuntime, call: ChatCall, start: Upstream):
     if (!response.write(`data: ${scrub(runtime, JSON.stringify(chunk))}\n\n`)) await drained(response);
   };
 
-  const deadline = runtime.now() + runtime.config.server.requestTimeoutMs;
+  const deadline = deadlineOf(runtime, call);
   try {
     let next: IteratorResult<StreamPart> = done.value.first;
     while (!next.done) {
@@ -313,6 +333,7 @@ function failoverOptions(runtime: GatewayRuntime, call: ChatCall, signal: Cancel
     random: runtime.random,
     sleep: runtime.sleep,
     signal,
+    deadlineMs: deadlineOf(runtime, call),
     onFailure: (failure: FailedAttempt) => {
       runtime.metrics.upstreamErrors.inc({ model: failure.upstream.config.name, kind: failure.error.kind });
       const entry = entryFor(runtime, call, {

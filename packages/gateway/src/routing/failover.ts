@@ -36,6 +36,11 @@ export interface FailoverOptions {
   readonly onFailure: (failure: FailedAttempt) => void;
   /** Only owned models may serve (the request carries private data). */
   readonly ownedOnly?: boolean;
+  /**
+   * When the whole request must be over (`server.request_timeout_ms` after it arrived): no attempt
+   * starts and no backoff runs past it; each attempt's own timeouts are clamped to it by `call`.
+   */
+  readonly deadlineMs?: number;
 }
 
 export interface Succeeded<T> {
@@ -81,6 +86,10 @@ export async function runWithFailover<T>(
         skipped++;
         break;
       }
+      if (options.deadlineMs !== undefined && options.now() >= options.deadlineMs) {
+        upstream.breaker.release();
+        throw pastDeadline(failures);
+      }
       attempt++;
       const startedAtMs = options.now();
       try {
@@ -107,7 +116,8 @@ export async function runWithFailover<T>(
         const wait = backoffMs(retry, error.retryAfterMs, options.random);
         const lastTryHere = retry === upstream.config.retries || attempt >= budget;
         if (lastTryHere || wait > MAX_WAIT_MS) break; // move on to the next model now
-        await options.sleep(wait, options.signal);
+        const left = options.deadlineMs === undefined ? wait : options.deadlineMs - options.now();
+        await options.sleep(Math.max(0, Math.min(wait, left)), options.signal);
       }
     }
     if (attempt >= budget) break;
@@ -149,6 +159,16 @@ function exhausted(failures: readonly FailedAttempt[], skipped: number): Gateway
     });
   }
   return new GatewayError('upstream_error', message);
+}
+
+function pastDeadline(failures: readonly FailedAttempt[]): GatewayError {
+  const summary = failures
+    .map((failure) => `${failure.upstream.config.name} (${describe(failure.error)})`)
+    .join(', ');
+  return new GatewayError(
+    'upstream_timeout',
+    `The request ran out of time (server.request_timeout_ms) after ${failures.length} attempt(s)${summary ? `: ${summary}` : ''}.`,
+  );
 }
 
 function describe(error: UpstreamError): string {
