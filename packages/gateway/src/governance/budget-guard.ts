@@ -23,24 +23,11 @@ import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/keys.js';
 import { DEFAULTS, type GovernanceConfig, type ModelConfig } from '../config/config.js';
 import type { Logger } from '../ops/logger.js';
-import {
-  BUDGET_WINDOWS,
-  type BudgetCheck,
-  type BudgetScope,
-  type GovernanceStore,
-  hasAnyLimit,
-  type Limits,
-  type RateCheck,
-} from '../store/governance-types.js';
+import type { GovernanceStore } from '../store/governance-types.js';
 import { AllowanceRefused } from './allowance.js';
 import { BudgetLease, type BudgetRefusal, type LeaseOptions, RateLease, type RateRefusal } from './leases.js';
-import {
-  budgetExceeded,
-  budgetUnavailable,
-  rateLimited,
-  type ScopeLabel,
-  tooManyConcurrent,
-} from './limit-messages.js';
+import { budgetExceeded, budgetUnavailable, rateLimited, tooManyConcurrent } from './limit-messages.js';
+import { labelFor, type Plan, planOf, scopeKey } from './plan.js';
 import {
   promptTokensCeiling,
   promptTokensUpperBound,
@@ -54,33 +41,6 @@ export const GOVERNANCE_DEFAULTS: GovernanceConfig = DEFAULTS.governance;
 const SYNC_INTERVAL_MS = 100;
 /** A budget lease not renewed for this long is no longer spent from (the store was unreachable). */
 const LEASE_VALIDITY_MS = 10_000;
-
-const BUDGET_FIELDS = {
-  day: 'budgetDailyUsd',
-  month: 'budgetMonthlyUsd',
-  total: 'budgetTotalUsd',
-} as const satisfies Record<(typeof BUDGET_WINDOWS)[number], keyof Limits>;
-
-interface Policy extends ScopeLabel {
-  readonly limits: Limits;
-}
-
-/** What a principal's limits ask of every request, worked out once per principal. */
-interface Plan {
-  readonly policies: readonly Policy[];
-  readonly budgetChecks: readonly BudgetCheck[];
-  readonly rateChecks: readonly RateCheck[];
-  readonly scopes: readonly BudgetScope[];
-  /** Leases are shared by principals with the same limits (a reloaded key keeps its lease). */
-  readonly budgetKey: string;
-  readonly rateKey: string;
-  readonly concurrencyLimited: readonly Policy[];
-}
-
-/** True when a request on this principal must pass the guard (it has a budget or a limit). */
-export function isGoverned(principal: Principal): boolean {
-  return hasAnyLimit(principal.limits) || (principal.team !== null && hasAnyLimit(principal.team.limits));
-}
 
 export interface BudgetGuardOptions {
   readonly store: GovernanceStore;
@@ -236,21 +196,7 @@ export class BudgetGuard {
   private planFor(principal: Principal): Plan {
     let plan = this.plans.get(principal);
     if (plan === undefined) {
-      const policies = policiesOf(principal);
-      const budgetChecks = budgetChecksOf(policies);
-      const rateChecks: RateCheck[] = policies
-        .filter((policy) => policy.limits.rpm !== null || policy.limits.tpm !== null)
-        .map((policy) => ({ ...scopeOf(policy), rpm: policy.limits.rpm, tpm: policy.limits.tpm }));
-      const scopes = policies.map(scopeOf);
-      plan = {
-        policies,
-        budgetChecks,
-        rateChecks,
-        scopes,
-        budgetKey: JSON.stringify([scopes, budgetChecks]),
-        rateKey: JSON.stringify(rateChecks),
-        concurrencyLimited: policies.filter((policy) => policy.limits.maxConcurrent !== null),
-      };
+      plan = planOf(principal);
       this.plans.set(principal, plan);
     }
     return plan;
@@ -398,43 +344,3 @@ export class BudgetGuard {
 }
 
 function noop(): void {}
-
-/** The key's policy, then its team's: each with its own limits. */
-function policiesOf(principal: Principal): Policy[] {
-  const policies: Policy[] = [
-    {
-      scopeKind: 'key',
-      scopeId: principal.keyId,
-      label: `key ${principal.name} (${principal.keyId})`,
-      limits: principal.limits,
-    },
-  ];
-  const { team } = principal;
-  if (team)
-    policies.push({ scopeKind: 'team', scopeId: team.id, label: `team ${team.name}`, limits: team.limits });
-  return policies;
-}
-
-function budgetChecksOf(policies: readonly Policy[]): BudgetCheck[] {
-  return policies.flatMap((policy) =>
-    BUDGET_WINDOWS.flatMap((window) => {
-      const limitUsd = policy.limits[BUDGET_FIELDS[window]];
-      return limitUsd === null ? [] : [{ ...scopeOf(policy), window, limitUsd }];
-    }),
-  );
-}
-
-function scopeOf(scope: BudgetScope): BudgetScope {
-  return { scopeKind: scope.scopeKind, scopeId: scope.scopeId };
-}
-
-function scopeKey(scope: BudgetScope): string {
-  return `${scope.scopeKind}:${scope.scopeId}`;
-}
-
-function labelFor(policies: readonly Policy[], scope: BudgetScope | undefined): ScopeLabel {
-  const found = policies.find(
-    (policy) => policy.scopeKind === scope?.scopeKind && policy.scopeId === scope.scopeId,
-  );
-  return found ?? { scopeKind: 'key', scopeId: scope?.scopeId ?? '', label: 'this key' };
-}

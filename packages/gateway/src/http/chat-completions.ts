@@ -7,18 +7,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../auth/keys.js';
 import type { ModelConfig } from '../config/config.js';
-import { type Admission, isGoverned } from '../governance/budget-guard.js';
+import type { Admission } from '../governance/budget-guard.js';
+import { isGoverned } from '../governance/plan.js';
 import { costUsd } from '../metering/cost.js';
 import { estimateCompletionTokens, estimatePromptTokens } from '../metering/estimate-tokens.js';
 import { Cancellation, type CancelSignal } from '../providers/cancellation.js';
 import type { ChatCompletionChunk, ChatRequest } from '../providers/chat-schemas.js';
 import { requestedStreamUsage } from '../providers/chat-schemas.js';
-import type { CallContext, ChatResult, NormalizedUsage, StreamPart } from '../providers/provider.js';
+import type { CallContext, NormalizedUsage, StreamPart } from '../providers/provider.js';
 import { UpstreamError } from '../providers/upstream-error.js';
 import { type FailedAttempt, failoverChain, runWithFailover, type Upstream } from '../routing/failover.js';
 import type { LedgerEntryInput } from '../store/store.js';
 import { GatewayError } from './gateway-error.js';
 import type { GatewayRuntime } from './gateway-runtime.js';
+import { responseBody, scrub } from './scrub-secrets.js';
 
 export interface ChatCall {
   readonly request: ChatRequest;
@@ -269,42 +271,6 @@ async function stream(runtime: GatewayRuntime, call: ChatCall, start: Upstream):
     } as ChatCompletionChunk);
   }
   response.end('data: [DONE]\n\n');
-}
-
-/**
- * An upstream that echoes its credentials (a misconfigured proxy, a prompt-injected tool) must not
- * hand them to the client: configured secrets are cut out of everything sent back. A few
- * `includes` per body or chunk; the replacement runs only on a hit.
- */
-function scrub(runtime: GatewayRuntime, text: string): string {
-  let clean = text;
-  for (const secret of runtime.config.secrets) {
-    if (secret.length >= 8 && clean.includes(secret)) clean = clean.split(secret).join('[redacted]');
-  }
-  return clean;
-}
-
-/**
- * The client's body: the upstream's bytes as they came when the provider passed them on and no
- * secret is in them (checked on the bytes, which suffices for secrets that JSON never escapes),
- * else the completion serialized again, scrubbed.
- */
-function responseBody(runtime: GatewayRuntime, result: ChatResult): Buffer {
-  const bytes = result.body;
-  if (bytes !== undefined && runtime.config.secrets.every((secret) => passThroughSafe(secret, bytes))) {
-    return bytes;
-  }
-  return Buffer.from(scrub(runtime, JSON.stringify(result.completion)));
-}
-
-/**
- * Whether `bytes` may be sent without the text scrub for this secret: too short to scrub anyway,
- * or absent from the bytes and made only of characters every JSON encoder writes literally (Go's
- * escapes < > &, PHP's escapes /), so that no escaped spelling of it could hide there.
- */
-function passThroughSafe(secret: string, bytes: Buffer): boolean {
-  if (secret.length < 8) return true;
-  return /^[\w.~+=:-]+$/.test(secret) && !bytes.includes(secret);
 }
 
 /** Resolves when the response can take more, or the client has gone. */

@@ -74,17 +74,19 @@ describe('server.request_timeout_ms', () => {
     const failure = result as InstanceType<typeof OpenAI.APIError>;
     expect(failure.status).toBe(504);
     expect(failure.message).toContain('server.request_timeout_ms');
-    // Four attempts of 300 ms would take 1.2 s: the first runs out, the second gets what is left.
-    expect(primary.requests.length + backup.requests.length).toBe(2);
+    // Four attempts of 300 ms would take 1.2 s. The first runs out; the retry gets what is left,
+    // unless its backoff (jittered) already reached the deadline.
+    const made = primary.requests.length + backup.requests.length;
+    expect(made).toBeGreaterThanOrEqual(1);
+    expect(made).toBeLessThanOrEqual(2);
     expect(elapsedMs).toBeLessThan(REQUEST_TIMEOUT_MS + 1000);
     const requestId = failure.headers?.get('x-autocap-request-id') ?? '';
     await gateway.running.gateway.runtime.ledger.caughtUp();
     const page = await gateway.running.gateway.runtime.store.pageLedger({ limit: 1000 });
     const attempts = page.entries.filter((entry) => entry.requestId === requestId);
-    expect(attempts.map((entry) => [entry.status, entry.errorClass])).toEqual([
-      ['error', 'timeout'],
-      ['error', 'timeout'],
-    ]);
+    expect(attempts.map((entry) => [entry.status, entry.errorClass])).toEqual(
+      Array.from({ length: made }, () => ['error', 'timeout']),
+    );
   });
 
   it('bounds a stream that is still going when the request runs out of time', async () => {

@@ -2,7 +2,7 @@
  * Starts a real gateway (HTTP server, SQLite file, ledger) on 127.0.0.1 for tests, with models
  * pointing at fake upstreams, and an official `openai` SDK client aimed at it.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -55,7 +55,9 @@ export async function startTestGateway(
     governance?: GatewayConfig['governance'];
   } = {},
 ): Promise<TestGateway> {
-  const sqlitePath = overrides.sqlitePath ?? join(mkdtempSync(join(tmpdir(), 'autocap-gw-')), 'autocap.db');
+  // A folder of its own unless the test passed a file (which it then owns): removed on close.
+  const folder = overrides.sqlitePath === undefined ? mkdtempSync(join(tmpdir(), 'autocap-gw-')) : null;
+  const sqlitePath = overrides.sqlitePath ?? join(folder as string, 'autocap.db');
   const config: GatewayConfig = {
     server: {
       host: '127.0.0.1',
@@ -86,5 +88,9 @@ export async function startTestGateway(
     maxRetries: 0,
     timeout: 10_000,
   });
-  return { running, url: running.url, client, sqlitePath, logs, close: () => running.shutdown() };
+  const close = async (): Promise<void> => {
+    await running.shutdown();
+    if (folder !== null) rmSync(folder, { recursive: true, force: true });
+  };
+  return { running, url: running.url, client, sqlitePath, logs, close };
 }
