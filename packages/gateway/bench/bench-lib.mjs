@@ -1,4 +1,4 @@
-// Helpers for gateway-bench.mjs: child processes (pinned with taskset, killed by PID), /proc
+// Helpers for gateway-bench.mjs and governance-ab.mjs: settings, child processes (pinned with taskset, killed by PID), /proc
 // sampling, wrk runs and small statistics. Plain Node, no dependencies.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
@@ -6,6 +6,25 @@ import net from 'node:net';
 
 export const log = (line = '') => process.stdout.write(`${line}\n`);
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A bench setting from the environment, as text (`fallback` when unset). */
+export const setting = (name, fallback) => process.env[name] ?? String(fallback);
+
+/** STORE=postgres: the PostgreSQL URL the gateway stores in (POSTGRES_URL); else undefined (SQLite). */
+export const postgresUrlSetting = () =>
+  setting('STORE', 'sqlite') === 'postgres'
+    ? setting('POSTGRES_URL', 'postgres://postgres@127.0.0.1:5432/test')
+    : undefined;
+
+/** Budgets and limits of a governed bench key: checked on each request, high enough never to refuse. */
+export const GOVERNED_KEY_FLAGS = [
+  '--budget-daily-usd',
+  '1000000',
+  '--rpm',
+  '100000000',
+  '--tpm',
+  '100000000000',
+];
 
 /** True when `command args` can be run (exit code ignored: `wrk -v` exits 1). */
 export function hasCommand(command, args = ['--version']) {

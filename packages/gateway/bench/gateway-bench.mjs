@@ -38,12 +38,15 @@ import {
   cpuSeconds,
   fix,
   freePort,
+  GOVERNED_KEY_FLAGS,
   log,
   Processes,
   parseHeaders,
+  postgresUrlSetting,
   request,
   rssSampler,
   runWrk,
+  setting,
   sleep,
   statusKb,
   waitHttp,
@@ -60,7 +63,6 @@ const shared = fileURLToPath(new URL('../../../../shared/bench/', import.meta.ur
 const cli = join(repoRoot, 'packages/cli/bin/autocap.mjs');
 const lua = join(shared, 'wrk-post.lua');
 const resultsDir = join(here, 'results');
-const setting = (name, fallback) => process.env[name] ?? String(fallback);
 const S = {
   reps: Number(setting('REPS', 3)),
   dur: Number(setting('DUR', 10)),
@@ -77,13 +79,8 @@ const S = {
   noisyRetries: Number(setting('NOISY_RETRIES', 2)),
   noisyBudgetS: Number(setting('NOISY_BUDGET_S', 30)),
   governed: setting('GOVERNED', 0) === '1',
-  postgresUrl:
-    setting('STORE', 'sqlite') === 'postgres'
-      ? setting('POSTGRES_URL', 'postgres://postgres@127.0.0.1:5432/test')
-      : undefined,
+  postgresUrl: postgresUrlSetting(),
 };
-/** Budgets and limits the governed key gets: each request is checked against them, none refused. */
-const GOVERNED_KEY_FLAGS = ['--budget-daily-usd', '1000000', '--rpm', '100000000', '--tpm', '100000000000'];
 /** Other processes' CPU on a pinned core at or above this (cores) makes a run noisy. */
 const NOISY_CORES = 0.1;
 const HIGH = Math.max(...S.conns);

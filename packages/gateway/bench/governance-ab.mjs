@@ -13,27 +13,35 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuSeconds, fix, freePort, log, median, Processes, runWrk, table, waitHttp } from './bench-lib.mjs';
+import {
+  cpuSeconds,
+  fix,
+  freePort,
+  GOVERNED_KEY_FLAGS,
+  log,
+  median,
+  Processes,
+  postgresUrlSetting,
+  runWrk,
+  setting,
+  table,
+  waitHttp,
+} from './bench-lib.mjs';
 import { BenchError, ensureBuilt, writeConfig } from './bench-setup.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = resolve(here, '../../..');
 const shared = fileURLToPath(new URL('../../../../shared/bench/', import.meta.url));
 const cli = join(repoRoot, 'packages/cli/bin/autocap.mjs');
-const setting = (name, fallback) => process.env[name] ?? String(fallback);
 const S = {
   reps: Number(setting('REPS', 8)),
   dur: Number(setting('DUR', 3)),
   conns: Number(setting('CONNS', 50)),
   loadCpu: setting('LOAD_CPU', 0),
   gwCpu: setting('GW_CPU', 1),
-  postgresUrl:
-    setting('STORE', 'sqlite') === 'postgres'
-      ? setting('POSTGRES_URL', 'postgres://postgres@127.0.0.1:5432/test')
-      : undefined,
+  postgresUrl: postgresUrlSetting(),
 };
 const MASTER_KEY = `bench-master-${Math.random().toString(36).slice(2)}-0123456789`;
-const GOVERNED_FLAGS = ['--budget-daily-usd', '1000000', '--rpm', '100000000', '--tpm', '100000000000'];
 const processes = new Processes({ pin: true });
 const tmp = mkdtempSync(join(os.tmpdir(), 'autocap-governance-ab-'));
 
@@ -71,7 +79,7 @@ async function main() {
   });
   const stamp = Date.now();
   const keys = {
-    governed: createKey(configFile, `ab-governed-${stamp}`, GOVERNED_FLAGS),
+    governed: createKey(configFile, `ab-governed-${stamp}`, GOVERNED_KEY_FLAGS),
     plain: createKey(configFile, `ab-plain-${stamp}`, []),
     master: MASTER_KEY,
   };
