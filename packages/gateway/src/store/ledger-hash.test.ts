@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sampleLedgerEntries, sampleLedgerEntry } from '../test-support/ledger-entries.js';
 import {
@@ -120,6 +121,45 @@ describe('ledger hash format v1', () => {
     const entry = { ...reference, ...change } as LedgerEntryInput;
     expect(() => canonicalizeEntry(entry)).toThrow(InvalidLedgerEntryError);
     expect(() => canonicalizeEntry(entry)).toThrow(message);
+  });
+
+  it('accepts a field only when it has its kind (any value, in any field but metadata)', () => {
+    // Written apart from ledger-hash.ts's own checks: what each kind of field may hold.
+    const string = (v: unknown) => typeof v === 'string' && !/[\uD800-\uDFFF]/u.test(v);
+    const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+    const kinds: Record<string, (v: unknown) => boolean> = {
+      string,
+      'nullable-string': (v) => v === null || string(v),
+      integer: (v) => Number.isSafeInteger(v),
+      'nullable-integer': (v) => v === null || Number.isSafeInteger(v),
+      number: finite,
+      'nullable-number': (v) => v === null || finite(v),
+      boolean: (v) => typeof v === 'boolean',
+      status: (v) => v === 'ok' || v === 'error' || v === 'client_disconnected',
+    };
+    const fields = LEDGER_HASH_FIELDS.filter(([, kind]) => kind !== 'metadata');
+    const value = fc.oneof(
+      fc.anything(),
+      fc.double(),
+      fc.integer(),
+      fc.string({ unit: 'binary' }),
+      fc.constantFrom('ok', 'error', 'client_disconnected', null, true, 2 ** 53, -0),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...fields), value, ([field, kind], junk) => {
+        const entry = { ...reference, [field]: junk } as LedgerEntryInput;
+        const valid = (kinds[kind] as (v: unknown) => boolean)(junk);
+        let text: string | undefined;
+        try {
+          text = canonicalizeEntry(entry);
+        } catch (error) {
+          expect(error).toBeInstanceOf(InvalidLedgerEntryError);
+          expect((error as Error).message).toContain(`${field} must be`);
+        }
+        expect(text !== undefined).toBe(valid);
+      }),
+      { numRuns: 1000, seed: 20261204 },
+    );
   });
 
   it('rejects a malformed prevHash and seq', () => {
