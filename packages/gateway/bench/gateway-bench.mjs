@@ -4,7 +4,10 @@
 // routing, metering and the durable ledger on. Then 1,000 concurrent slow streams through autocap
 // with its RSS sampled. Reuses ../shared/bench (mock-upstream.mjs, wrk-post.lua, force-loopback.mjs).
 //
-// Env: REPS=3 DUR=10 WARM=2 CONNS="50 1" LOAD_CPU=0 GW_CPU=1 PORTKEY=1 PROFILE=auto (auto: profile
+// Each rep runs every target once, in an order that puts each checked ratio's two targets side by
+// side (minimal beside the virtual key, the master key beside minimal), reversed every other rep;
+// the checks are ratios taken within each rep, then the median over reps (bench-report.mjs).
+// Env: REPS=5 DUR=6 WARM=2 CONNS="50 1" LOAD_CPU=0 GW_CPU=1 PORTKEY=1 PROFILE=auto (auto: profile
 //      autocap at the connection count whose target failed; 1: both; 0: never)
 //      STREAMS=1000 STREAM_CHUNKS=100 STREAM_DELAY_MS=150 (15 s streams, 6,700 chunks/s in all: the
 //      client and the mock share the load core, and at 20,000 chunks/s they fall behind by
@@ -64,8 +67,8 @@ const cli = join(repoRoot, 'packages/cli/bin/autocap.mjs');
 const lua = join(shared, 'wrk-post.lua');
 const resultsDir = join(here, 'results');
 const S = {
-  reps: Number(setting('REPS', 3)),
-  dur: Number(setting('DUR', 10)),
+  reps: Number(setting('REPS', 5)),
+  dur: Number(setting('DUR', 6)),
   warm: Number(setting('WARM', 2)),
   conns: setting('CONNS', '50 1').trim().split(/\s+/).map(Number),
   loadCpu: setting('LOAD_CPU', 0),
@@ -81,6 +84,8 @@ const S = {
   governed: setting('GOVERNED', 0) === '1',
   postgresUrl: postgresUrlSetting(),
 };
+/** Run order within a rep (reversed every other rep): each checked pair is adjacent. */
+const RUN_ORDER = ['direct', 'portkey', 'autocap-master', 'minimal', 'autocap-vkey'];
 /** Other processes' CPU on a pinned core at or above this (cores) makes a run noisy. */
 const NOISY_CORES = 0.1;
 const HIGH = Math.max(...S.conns);
@@ -352,7 +357,9 @@ async function main() {
   const idleRssMb = Object.fromEntries(targets.map((target) => [target.name, statusKb(target.pid) / 1024]));
   let retryBudgetMs = S.noisyBudgetS * 1000; // time that repeating noisy runs may add, in all
   for (const conns of S.conns) {
-    const active = targets.filter((target) => target.only === undefined || target.only === conns);
+    const active = targets
+      .filter((target) => target.only === undefined || target.only === conns)
+      .sort((a, b) => RUN_ORDER.indexOf(a.name) - RUN_ORDER.indexOf(b.name));
     log(
       `== ${conns} connection(s): warm-up ${S.warm} s each, then ${S.reps} reps of ${S.dur} s, order alternating`,
     );
