@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../auth/keys.js';
-import { ChatRequest } from '../providers/chat-schemas.js';
+import { parseChatRequest } from '../providers/chat-fast-path.js';
 import { adminRoute } from './admin-routes.js';
 import { chatCompletions } from './chat-completions.js';
 import { GatewayError, toGatewayError } from './gateway-error.js';
@@ -36,7 +36,7 @@ const chatRoute: Route = {
   access: 'client',
   async handle(context) {
     const body = await readJsonBody(context.incoming, context.runtime.config.server.maxBodyBytes);
-    const parsed = ChatRequest.safeParse(body);
+    const parsed = parseChatRequest(body);
     if (!parsed.success) {
       const first = parsed.error.issues[0];
       const param = first?.path.map(String).join('.') ?? '';

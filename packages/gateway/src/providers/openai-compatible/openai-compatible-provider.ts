@@ -5,8 +5,8 @@
  * client's own choice stays on its (unmodified) request, see `requestedStreamUsage`, and the
  * gateway decides whether to forward the usage chunk.
  */
+import { parseChatCompletion } from '../chat-fast-path.js';
 import {
-  ChatCompletion,
   ChatCompletionChunk,
   NO_USAGE,
   OpenAIErrorBody,
@@ -60,7 +60,7 @@ export function createOpenAICompatibleProvider(
       // OpenAI rejects stream_options on a non-streaming call.
       const { stream: _stream, stream_options: _streamOptions, ...rest } = request;
       const response = await postJson(pool, call({ ...rest, model: settings.upstreamModel }, context));
-      const parsed = ChatCompletion.safeParse(response.body);
+      const parsed = parseChatCompletion(response.body);
       if (!parsed.success) {
         const detail = `response is not a chat.completion (${describeIssue(parsed.error.issues)})`;
         throw upstreamFailure(scope, 'malformed', detail);
