@@ -92,8 +92,11 @@ export class Authenticator {
     this.cacheMs = options.cacheMs ?? 5000;
   }
 
-  /** Resolves the `Authorization` header to a principal, or throws a 401 GatewayError. */
-  async authenticate(header: string | undefined): Promise<Principal> {
+  /**
+   * The `Authorization` header's principal, or a 401 GatewayError: thrown, or a rejected promise
+   * when the key had to be read from the store.
+   */
+  authenticate(header: string | undefined): Principal | Promise<Principal> {
     if (header === undefined || header === '') {
       throw new GatewayError(
         'missing_api_key',
@@ -114,7 +117,16 @@ export class Authenticator {
       }
       hash = digest.toString('hex');
     }
-    const { record, principal } = await this.lookup(hash);
+    // A key looked up within `cacheMs` is answered synchronously: no promise on the request path.
+    const found = this.lookup(hash);
+    const keyHash = hash;
+    return found instanceof Promise
+      ? found.then((entry) => this.accept(token, keyHash, entry))
+      : this.accept(token, keyHash, found);
+  }
+
+  /** The key's principal, or a 401 GatewayError when it is unknown, revoked or expired. */
+  private accept(token: string, hash: string, { record, principal }: CachedKey): Principal {
     const now = this.options.now();
     if (
       !record ||

@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${ENV}` references are the literal text under test.
 import { describe, expect, it } from 'vitest';
+import { findFallbackCycles } from './fallback-graph.js';
 import { redactSecrets } from './load-config.js';
-import { findFallbackCycles } from './resolve-config.js';
 import { config, ENV, errors, MASTER, OPENAI, VALID, withModel } from './test-helpers.js';
 
 describe('parseConfigText: errors name the field and the fix', () => {

@@ -6,7 +6,7 @@
  * waiting. What the store granted is never exceeded, so the limit holds across instances exactly
  * as per-request reservations did: the sum of all slices is checked against the limit atomically.
  *
- * Slices grow while demand lasts (doubling while asks come within a second of each other) and are
+ * Slices grow while demand lasts (each ask doubles the last, until requests stop for a second) and are
  * capped at a fraction of the limit, so one instance never sits on much of a budget another needs.
  * When a larger ask is refused, the exact shortfall of the first waiting request is asked for, so
  * the last dollar of a budget is still usable. A refusal is remembered briefly: a key hammering a
@@ -38,7 +38,11 @@ interface Waiter {
 }
 
 const REFUSAL_MEMO_MS = 50;
-const GROWTH_WINDOW_MS = 1000;
+/**
+ * Requests this far apart end a run of demand: its asks start small again, and a lease gives back
+ * the free part of its slice (leases.ts).
+ */
+export const IDLE_MS = 1000;
 const MAX_GROWTH = 1024;
 /** Float slack when comparing USD sums. */
 const SLACK = 1e-12;
@@ -50,6 +54,8 @@ export abstract class Allowance<R> {
   protected readonly used: number[];
   /** When a request last asked (idle slices are given back). */
   lastTakeAtMs = Number.NEGATIVE_INFINITY;
+  /** When requests started coming again after an idle second: asks grow within one such run. */
+  private busySinceMs = Number.NEGATIVE_INFINITY;
   private readonly waiters: Waiter[] = [];
   private pumping = false;
   private tail: Promise<unknown> = Promise.resolve();
@@ -96,6 +102,7 @@ export abstract class Allowance<R> {
   /** Admits `need` if the slice covers it now, with nothing waiting before it; never calls the store. */
   tryTake(need: readonly number[]): boolean {
     const now = this.clock.now();
+    if (now - this.lastTakeAtMs > IDLE_MS) this.busySinceMs = now;
     this.lastTakeAtMs = now;
     this.refresh(now);
     if (this.waiters.length > 0 || !this.fits(need, now)) return false;
@@ -225,7 +232,9 @@ export abstract class Allowance<R> {
 
   /** At least what the first waiter lacks; more (every waiter's need, grown) while demand lasts. */
   private sizeAsk(lacking: readonly number[], now: number): number[] {
-    this.growth = now - this.lastAskAtMs < GROWTH_WINDOW_MS ? Math.min(this.growth * 2, MAX_GROWTH) : 1;
+    // A steady key's slice lasts longer with every ask, so asks grow further apart: growth goes on
+    // while requests keep coming, and starts over after a second without any.
+    this.growth = this.lastAskAtMs >= this.busySinceMs ? Math.min(this.growth * 2, MAX_GROWTH) : 1;
     this.lastAskAtMs = now;
     const demand = lacking.map(() => 0);
     for (const waiter of this.waiters) {

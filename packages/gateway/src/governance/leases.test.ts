@@ -117,6 +117,42 @@ describe('a budget lease', () => {
     ).resolves.toEqual({ ok: true });
   });
 
+  it('keeps growing its asks while requests keep coming, and starts small again after an idle second', async () => {
+    const { options, store, clock } = rig();
+    const asks: number[] = [];
+    const spied = new Proxy(store.governance, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property !== 'reserveBudget') return typeof value === 'function' ? value.bind(target) : value;
+        return (input: { amountUsd: number }) => {
+          asks.push(input.amountUsd);
+          return value.call(target, input);
+        };
+      },
+    }) as GovernanceStore;
+    const lease = new BudgetLease('lease_1', total(1000), [key], options({ store: spied }));
+    // A steady key: one $0.01 request every 100 ms for 30 s ($3 in all).
+    for (let i = 0; i < 300; i += 1) {
+      await takeAll(lease, [[0.01]]);
+      clock.ms += 100;
+    }
+    // Each ask doubles the last ($0.01, $0.02, ... $2.56): nine asks, though they come further
+    // and further apart. Restarting at $0.01 whenever asks were over a second apart took 50.
+    expect(asks).toHaveLength(9);
+    asks.forEach((amount, i) => {
+      expect(amount).toBeCloseTo(0.01 * 2 ** i, 9);
+    });
+    // Two idle seconds, then a burst that outruns the slice: the ask starts from the demand again.
+    clock.ms += 2000;
+    await lease.sync(false);
+    asks.length = 0;
+    await takeAll(
+      lease,
+      Array.from({ length: 300 }, () => [0.01]),
+    );
+    expect(asks[0]).toBeLessThan(0.02);
+  });
+
   it('never asks for more than a sixteenth of the limit at once, yet uses the last cent', async () => {
     const { options, calls } = rig();
     const lease = new BudgetLease('lease_1', total(1), [key], options());

@@ -18,7 +18,7 @@ import type {
   RateResult,
   ReserveResult,
 } from '../store/governance-types.js';
-import { Allowance, type AllowanceClock } from './allowance.js';
+import { Allowance, type AllowanceClock, IDLE_MS } from './allowance.js';
 
 export type BudgetRefusal = Extract<ReserveResult, { ok: false }>;
 export type RateRefusal = Extract<RateResult, { ok: false }>;
@@ -27,8 +27,6 @@ export type RateRefusal = Extract<RateResult, { ok: false }>;
 const CAP_FRACTION = 1 / 16;
 /** The store keeps counting a lease this long past its last possible use. */
 const EXPIRY_MARGIN_MS = 60_000;
-/** A lease no request took from for this long gives back its free part. */
-const IDLE_MS = 1000;
 
 /** Sums of float USD drift: a remainder this small is zero. */
 function snap(amount: number): number {

@@ -201,7 +201,8 @@ export async function handleRequest(
     }
     let principal: Principal | null = null;
     if (route.access !== 'public') {
-      principal = await runtime.auth.authenticate(incoming.headers.authorization);
+      const found = runtime.auth.authenticate(incoming.headers.authorization);
+      principal = found instanceof Promise ? await found : found;
       if (route.access === 'master' && !principal.isMaster) {
         throw new GatewayError('model_not_allowed', `${path} needs the master key.`, { status: 403 });
       }
