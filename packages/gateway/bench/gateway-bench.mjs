@@ -7,7 +7,10 @@
 // Each rep runs every target once, in an order that puts each checked ratio's two targets side by
 // side (minimal beside the virtual key, the master key beside minimal), reversed every other rep;
 // the checks are ratios taken within each rep, then the median over reps (bench-report.mjs).
-// Env: REPS=5 DUR=6 WARM=2 CONNS="50 1" LOAD_CPU=0 GW_CPU=1 PORTKEY=1 PROFILE=auto (auto: profile
+// Warm-up: WARM seconds for each target at the first connection count (autocap, pinned to one core,
+// takes about 15 s of load to reach its steady CPU per request: V8 compiles on that core), 2 s at
+// the next ones.
+// Env: REPS=5 DUR=6 WARM=12 CONNS="50 1" LOAD_CPU=0 GW_CPU=1 PORTKEY=1 PROFILE=auto (auto: profile
 //      autocap at the connection count whose target failed; 1: both; 0: never)
 //      STREAMS=1000 STREAM_CHUNKS=100 STREAM_DELAY_MS=150 (15 s streams, 6,700 chunks/s in all: the
 //      client and the mock share the load core, and at 20,000 chunks/s they fall behind by
@@ -69,7 +72,7 @@ const resultsDir = join(here, 'results');
 const S = {
   reps: Number(setting('REPS', 5)),
   dur: Number(setting('DUR', 6)),
-  warm: Number(setting('WARM', 2)),
+  warm: Number(setting('WARM', 12)),
   conns: setting('CONNS', '50 1').trim().split(/\s+/).map(Number),
   loadCpu: setting('LOAD_CPU', 0),
   gwCpu: setting('GW_CPU', 1),
@@ -360,10 +363,11 @@ async function main() {
     const active = targets
       .filter((target) => target.only === undefined || target.only === conns)
       .sort((a, b) => RUN_ORDER.indexOf(a.name) - RUN_ORDER.indexOf(b.name));
+    const warm = conns === S.conns[0] ? S.warm : Math.min(S.warm, 2);
     log(
-      `== ${conns} connection(s): warm-up ${S.warm} s each, then ${S.reps} reps of ${S.dur} s, order alternating`,
+      `== ${conns} connection(s): warm-up ${warm} s each, then ${S.reps} reps of ${S.dur} s, order alternating`,
     );
-    for (const target of active) await runOne(target, mock, conns, S.warm, 'warm');
+    for (const target of active) await runOne(target, mock, conns, warm, 'warm');
     for (let rep = 1; rep <= S.reps; rep++) {
       for (const target of rep % 2 ? active : [...active].reverse()) {
         let row = await runOne(target, mock, conns, S.dur, rep);

@@ -71,6 +71,24 @@ describe('LedgerSpool', () => {
     expect(ids(spool.read(10).entries)).toEqual([sampleLedgerEntry(9).id]);
   });
 
+  it('replays from memory what a slow store let pile up (5,000 entries), and from the file past its bound', () => {
+    const spool = open();
+    // A PostgreSQL append that takes a second at 5,000 requests/s: appends go on meanwhile.
+    const held = sampleLedgerEntries(5000);
+    for (let i = 0; i < held.length; i += 50) spool.append(held.slice(i, i + 50), true);
+    const batch = spool.read(2048);
+    // The very objects appended: no read back, no JSON parse.
+    expect(batch.entries[0]).toBe(held[0]);
+    expect(batch.entries[2047]).toBe(held[2047]);
+    spool.consume(batch);
+    // Past the bound the cache is dropped until the spool is empty: replay reads the file.
+    const more = sampleLedgerEntries(11_000).slice(5000);
+    for (let i = 0; i < more.length; i += 50) spool.append(more.slice(i, i + 50), true);
+    const fromFile = spool.read(10);
+    expect(fromFile.entries[0]).toEqual(held[2048]);
+    expect(fromFile.entries[0]).not.toBe(held[2048]);
+  });
+
   it('reads a batch larger than one read chunk', () => {
     const spool = open();
     const big = sampleLedgerEntries(3).map((entry, index) => ({
