@@ -111,6 +111,27 @@ describe('LedgerSpool', () => {
     expect(ids(reopened.read(100).entries)).toEqual(ids(sampleLedgerEntries(7, 3)));
   });
 
+  it('records its replay offset at most once a second, and exactly on close', () => {
+    let ms = 0;
+    const options = { directory, chainId: 'gw:1', offsetEveryMs: 1000, now: () => ms };
+    const spool = new LedgerSpool(options);
+    opened.push(spool);
+    spool.append(sampleLedgerEntries(10));
+    spool.consume(spool.read(2)); // written: the first one
+    ms += 400;
+    spool.consume(spool.read(3)); // not yet: 400 ms later
+    // kill -9 now: the next process starts at entry 2 (entries 2-4 are then found in the store).
+    const crashed = new LedgerSpool(options);
+    opened.push(crashed);
+    expect(crashed.entries).toBe(8);
+    ms += 700;
+    spool.consume(spool.read(1)); // 1.1 s after the last write: written
+    expect(new LedgerSpool(options).entries).toBe(4);
+    spool.consume(spool.read(1));
+    spool.close(); // a clean stop records the exact position
+    expect(new LedgerSpool(options).entries).toBe(3);
+  });
+
   it('cuts off a line torn by a crash during an append, which was never acknowledged', () => {
     const spool = open();
     spool.append(sampleLedgerEntries(4));

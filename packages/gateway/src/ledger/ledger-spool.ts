@@ -3,10 +3,11 @@
  * is also where entries wait while the database cannot be reached: ledger entries, one canonical
  * JSON object a line, appended to `<directory>/<chainId>.jsonl`, each batch written with one
  * writeSync (and one fsync unless `fsync: false`), so a write() can resolve durably whatever the
- * database is doing. The replayer reads it back from the front, one batch at a
- * time (memory holds one batch, never the spool), and records how far it got in a sidecar file
- * `<chainId>.offset` (written to a temporary file, fsynced, renamed). Once everything is replayed
- * the data file is truncated to zero and the sidecar removed.
+ * database is doing. The replayer reads it back from the front, one batch at a time (memory holds
+ * one batch, never the spool), and records how far it got in a sidecar file `<chainId>.offset`
+ * (written to a temporary file, fsynced, renamed), at most once a second and on close: after a
+ * crash, replay may start a little early, and skips by id what the store holds. Once everything
+ * is replayed the data file is truncated to zero and the sidecar removed.
  *
  * Crash safety, checked when the spool is opened:
  * - a line cut short by a crash during an append (never acknowledged) is cut off;
@@ -59,6 +60,10 @@ export interface LedgerSpoolOptions {
    * still survives the process being killed, since the data is in the kernel once writeSync returns.
    */
   readonly fsync?: boolean;
+  /** Shortest time between two writes of the replay offset sidecar (default 1000 ms). */
+  readonly offsetEveryMs?: number;
+  /** Clock for `offsetEveryMs` (default Date.now). */
+  readonly now?: () => number;
 }
 
 /** Entries read from the front of the spool; pass it to `consume` once they are in the store. */
@@ -91,6 +96,11 @@ export class LedgerSpool {
   private readonly offsetPath: string;
   /** False once this process removed the sidecar and has not written it since. */
   private offsetFileMayExist = true;
+  /** The offset the sidecar holds (as far as this process wrote it), and when it was written. */
+  private offsetWritten = 0;
+  private offsetWrittenAtMs = Number.NEGATIVE_INFINITY;
+  private readonly offsetEveryMs: number;
+  private readonly now: () => number;
   private readonly chainId: string;
   private fd: number | null = null;
   /** Size of the data file. */
@@ -104,6 +114,8 @@ export class LedgerSpool {
   constructor(options: LedgerSpoolOptions) {
     this.directory = options.directory;
     this.fsync = options.fsync ?? true;
+    this.offsetEveryMs = options.offsetEveryMs ?? 1000;
+    this.now = options.now ?? Date.now;
     this.chainId = options.chainId;
     this.maxBytes = options.maxBytes ?? DEFAULT_SPOOL_MAX_BYTES;
     if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 1) {
@@ -205,6 +217,13 @@ export class LedgerSpool {
       this.truncate();
       return;
     }
+    // At most once every `offsetEveryMs` (an open, write, close and rename each time): after a
+    // crash, replay starts from an older offset and skips what the store holds, by entry id.
+    if (this.now() - this.offsetWrittenAtMs >= this.offsetEveryMs) this.writeOffset();
+  }
+
+  /** Records how far replay got in the sidecar (a temporary file, renamed over it). */
+  private writeOffset(): void {
     const temporary = `${this.offsetPath}.tmp`;
     const fd = openSync(temporary, 'w');
     try {
@@ -215,6 +234,8 @@ export class LedgerSpool {
     }
     renameSync(temporary, this.offsetPath);
     this.offsetFileMayExist = true;
+    this.offsetWritten = this.offset;
+    this.offsetWrittenAtMs = this.now();
     if (this.fsync) syncDirectory(this.directory);
   }
 
@@ -237,6 +258,8 @@ export class LedgerSpool {
   }
 
   close(): void {
+    // A clean stop leaves the exact position, so the next start checks nothing twice.
+    if (this.pending > 0 && this.offset !== this.offsetWritten) this.writeOffset();
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }
@@ -276,6 +299,7 @@ export class LedgerSpool {
     this.offsetFileMayExist = false;
     this.size = 0;
     this.offset = 0;
+    this.offsetWritten = 0;
     this.pending = 0;
     this.cache.reset();
   }
@@ -305,6 +329,7 @@ export class LedgerSpool {
     const fd = this.open();
     this.size = fstatSync(fd).size;
     this.offset = this.readOffset();
+    this.offsetWritten = this.offset;
     const scan = this.scan(fd);
     if (scan.validEnd < this.size) {
       ftruncateSync(fd, scan.validEnd);
