@@ -112,20 +112,15 @@ export function plainChatRequest(body: unknown): ChatRequest | undefined {
   return body as ChatRequest;
 }
 
-const KNOWN_TO_ZOD = new Set([
-  'tools',
-  'tool_choice',
-  'functions',
-  'function_call',
-  'response_format',
-  'logit_bias',
-  'modalities',
-  'api_base',
-  'base_url',
-  'baseURL',
-  'api_key',
-  'custom_host',
-]);
+/**
+ * Every other field the schema names (tools, response_format, the refused upstream fields, and any
+ * added later), read from the schema itself so that a new field can never slip past unchecked.
+ */
+const KNOWN_TO_ZOD: ReadonlySet<string> = new Set(
+  Object.keys(ChatRequest.shape).filter(
+    (key) => key !== 'model' && key !== 'messages' && !Object.hasOwn(REQUEST_SCALARS, key),
+  ),
+);
 
 const USAGE_DETAILS: Readonly<Record<string, string>> = {
   prompt_tokens_details: 'cached_tokens',
