@@ -43,6 +43,7 @@ import {
   SELECT_KEY_COLUMNS,
   toKeyRecord,
 } from './postgres-rows.js';
+import { inTransaction } from './postgres-transaction.js';
 
 export interface PostgresGovernanceOptions {
   /** The store's pool: teams, keys, usage and settled spend. */
@@ -326,23 +327,7 @@ export class PostgresGovernance implements GovernanceStore {
    */
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     await this.options.ready();
-    const client = await this.budgetPool.connect();
-    const onLost = (error: Error): void => this.options.onConnectionLost(error);
-    client.on('error', onLost);
-    let destroy = false;
-    try {
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        destroy = true;
-      });
-      throw error;
-    } finally {
-      client.off('error', onLost);
-      client.release(destroy);
-    }
+    return inTransaction(this.budgetPool, this.options.onConnectionLost, null, work);
   }
 }
 

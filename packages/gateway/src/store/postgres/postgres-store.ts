@@ -44,6 +44,7 @@ import {
   toKeyRecord,
   toLedgerEntry,
 } from './postgres-rows.js';
+import { checkout, inTransaction } from './postgres-transaction.js';
 
 export { LedgerConflictError, LedgerDeadLetterError } from './postgres-errors.js';
 
@@ -91,6 +92,7 @@ class PostgresStore implements GatewayStore {
   private readonly schema: string | null;
   private readonly now: () => number;
   private readonly onError: NonNullable<PostgresStoreOptions['onError']>;
+  private readonly onConnectionLost = (error: Error): void => this.onError(error, 'connection-lost');
   private readonly table: (name: string) => string;
   private readonly tables: { readonly ledger: string; readonly heads: string };
   /** The head this store last committed (or found at open), per chain. */
@@ -140,14 +142,14 @@ class PostgresStore implements GatewayStore {
       application_name: 'autocap-gateway',
     });
     // Without a listener, an idle connection dropped by the server would crash the process.
-    this.pool.on('error', (error) => this.onError(error, 'connection-lost'));
+    this.pool.on('error', this.onConnectionLost);
     this.governance = new PostgresGovernance({
       pool: this.pool,
       budgetPool: { url, poolSize, connectTimeoutMs, statementTimeoutMs },
       table: this.table,
       ready: () => this.ready(),
       lockNamespace: this.schema ?? '',
-      onConnectionLost: (error) => this.onError(error, 'connection-lost'),
+      onConnectionLost: this.onConnectionLost,
     });
     // Start now, so the heads are the ones found at open; a failure is reported to the next caller.
     this.ready().catch(() => undefined);
@@ -189,7 +191,7 @@ class PostgresStore implements GatewayStore {
     const chained = chainEntries(chainId, head, entries);
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const appended = await this.transaction('BEGIN', (client) =>
+        const appended = await inTransaction(this.pool, this.onConnectionLost, 'BEGIN', (client) =>
           appendChainedBatch(client, this.tables, { chainId, expected: head, entries: chained }),
         );
         const last = appended[appended.length - 1];
@@ -272,7 +274,8 @@ class PostgresStore implements GatewayStore {
    */
   async verifyLedger(options: VerifyOptions = {}): Promise<VerifyResult> {
     await this.ready();
-    return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (client) => {
+    const readOnly = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+    return inTransaction(this.pool, this.onConnectionLost, readOnly, async (client) => {
       const verifier = new LedgerChainVerifier({
         expectedHeads: options.expectedHeads ?? [],
         recordedHeads: await this.readHeads(client),
@@ -362,55 +365,10 @@ class PostgresStore implements GatewayStore {
   }
 
   private async applyMigrations(): Promise<void> {
-    const { client, release } = await this.checkout();
+    const { client, release } = await checkout(this.pool, this.onConnectionLost);
     await applyPostgresMigrations(
       { query: (text, values) => client.query(text, values), release },
       { schema: this.schema, now: this.now },
     );
-  }
-
-  /**
-   * A pooled connection, with an error listener while it is checked out: the pool listens only to
-   * idle ones, and a connection that drops between two queries of a transaction would otherwise
-   * crash the process with an unhandled 'error' event. `release(true)` destroys it.
-   */
-  private async checkout(): Promise<{ client: pg.PoolClient; release: (destroy: boolean) => void }> {
-    const client = await this.pool.connect();
-    const onConnectionLost = (error: Error): void => this.onError(error, 'connection-lost');
-    client.on('error', onConnectionLost);
-    return {
-      client,
-      release: (destroy) => {
-        client.off('error', onConnectionLost);
-        client.release(destroy);
-      },
-    };
-  }
-
-  /**
-   * Runs `work` in a transaction on one pooled connection: COMMIT when it resolves, ROLLBACK when it
-   * throws. A connection that cannot roll back (it dropped) is destroyed rather than reused.
-   */
-  private async transaction<T>(begin: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const { client, release } = await this.checkout();
-    let destroy = false;
-    try {
-      await client.query(begin);
-    } catch (error) {
-      release(true);
-      throw error;
-    }
-    try {
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        destroy = true;
-      });
-      throw error;
-    } finally {
-      release(destroy);
-    }
   }
 }
