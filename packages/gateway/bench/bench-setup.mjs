@@ -94,3 +94,20 @@ export function writeConfig(file, { port, mockPort, sqlite, postgresUrl, masterK
   ];
   writeFileSync(file, `${lines.join('\n')}\n`);
 }
+
+/** What a result is measured on: Node, wrk, CPU, kernel, load, and where each process is pinned. */
+export function benchEnvironment({ loadCpu, gwCpu }) {
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    wrk: spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0],
+    cpu: os.cpus()[0]?.model,
+    nproc: os.cpus().length,
+    kernel: os.release(),
+    loadavg: os
+      .loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' '),
+    pinning: `this script, wrk and the mocks on core ${loadCpu}; each gateway on core ${gwCpu}`,
+  };
+}

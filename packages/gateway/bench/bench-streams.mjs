@@ -1,7 +1,9 @@
 // Holds many slow streaming chat completions open through a gateway at once, from one Node
 // client (node:http, one socket per stream), while sampling the gateway's resident memory.
 import http from 'node:http';
-import { statusKb } from './bench-lib.mjs';
+import { join } from 'node:path';
+import { cpuSeconds, freePort, log, request, statusKb } from './bench-lib.mjs';
+import { writeConfig } from './bench-setup.mjs';
 
 const BODY = JSON.stringify({
   model: 'gpt-4o-mini',
@@ -125,4 +127,53 @@ export function holdStreams({ url, headers, count, gatewayPid, timeoutMs, batch 
     };
     ramp();
   });
+}
+
+/**
+ * `settings.streams` slow streams held at once through a fresh autocap (its own slow mock and
+ * SQLite file), with its RSS and CPU per chunk; its ledger is verified after it stops.
+ */
+export async function streamsThroughFreshGateway({
+  settings: S,
+  masterKey: MASTER_KEY,
+  scratch: tmp,
+  mockScript,
+  cli,
+  startService,
+  stop,
+  autocapCli,
+}) {
+  const n = S.streams;
+  log(`\n== streams: ${n} concurrent streams of ${S.streamChunks} chunks, one every ${S.streamDelayMs} ms`);
+  const mockPort = await freePort();
+  const env = { STREAM_CHUNKS: String(S.streamChunks), STREAM_DELAY_MS: String(S.streamDelayMs) };
+  const mockArgs = [mockScript, String(mockPort)];
+  await startService('mock-slow', mockArgs, { cpu: S.loadCpu, env, port: mockPort, path: '/health' });
+  const port = await freePort();
+  const configFile = join(tmp, 'autocap-streams.yaml');
+  // max_connections above the stream count: with the default (128) the streams would queue upstream.
+  const maxConnections = n + 24;
+  const sqlite = join(tmp, 'streams.db');
+  writeConfig(configFile, { port, mockPort, sqlite, masterKey: MASTER_KEY, maxConnections });
+  const gwArgs = [cli, 'serve', '--config', configFile];
+  const gw = await startService('autocap-streams', gwArgs, { cpu: S.gwCpu, port, path: '/healthz' });
+  // One authenticated request first, so the idle RSS below is after start-up, as in the throughput part.
+  await request(`http://127.0.0.1:${port}/v1/models`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
+  const cpu0 = cpuSeconds(gw.pid);
+  const result = await holdStreams({
+    url: `http://127.0.0.1:${port}/v1/chat/completions`,
+    headers: { authorization: `Bearer ${MASTER_KEY}` },
+    count: n,
+    gatewayPid: gw.pid,
+    timeoutMs: S.streamChunks * S.streamDelayMs + 60_000,
+  });
+  result.gatewayCpuCores = (cpuSeconds(gw.pid) - cpu0) / (result.elapsedMs / 1000);
+  result.maxConnections = maxConnections;
+  result.nominalS = (S.streamChunks * S.streamDelayMs) / 1000;
+  const chunks = result.withDone * (S.streamChunks + 2); // + the usage chunk and [DONE]
+  result.cpuUsPerChunk = (1e6 * result.gatewayCpuCores * (result.elapsedMs / 1000)) / chunks;
+  await stop(gw.pid, 15_000);
+  const verified = autocapCli(['ledger', 'verify', '--config', configFile, '--json']);
+  result.ledger = { exitCode: verified.status, ...JSON.parse(verified.stdout || '{}') };
+  return result;
 }

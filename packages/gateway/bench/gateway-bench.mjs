@@ -60,8 +60,15 @@ import {
 } from './bench-lib.mjs';
 import { summarizeProfile } from './bench-profile.mjs';
 import { printProfile, report } from './bench-report.mjs';
-import { BenchError, checkPrerequisites, ensureBuilt, ensurePortkey, writeConfig } from './bench-setup.mjs';
-import { holdStreams } from './bench-streams.mjs';
+import {
+  BenchError,
+  benchEnvironment,
+  checkPrerequisites,
+  ensureBuilt,
+  ensurePortkey,
+  writeConfig,
+} from './bench-setup.mjs';
+import { streamsThroughFreshGateway } from './bench-streams.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = resolve(here, '../../..');
@@ -262,42 +269,18 @@ async function startTargets(portkeyEntry) {
   return { mock: { ...mock, port: mockPort }, targets, configFile, virtualKey };
 }
 
-/** STREAMS slow streams held at once through a fresh autocap (its own slow mock and SQLite file). */
-async function streamTest() {
-  const n = S.streams;
-  log(`\n== streams: ${n} concurrent streams of ${S.streamChunks} chunks, one every ${S.streamDelayMs} ms`);
-  const mockPort = await freePort();
-  const env = { STREAM_CHUNKS: String(S.streamChunks), STREAM_DELAY_MS: String(S.streamDelayMs) };
-  const mockArgs = [join(shared, 'mock-upstream.mjs'), String(mockPort)];
-  await startService('mock-slow', mockArgs, { cpu: S.loadCpu, env, port: mockPort, path: '/health' });
-  const port = await freePort();
-  const configFile = join(tmp, 'autocap-streams.yaml');
-  // max_connections above the stream count: with the default (128) the streams would queue upstream.
-  const maxConnections = n + 24;
-  const sqlite = join(tmp, 'streams.db');
-  writeConfig(configFile, { port, mockPort, sqlite, masterKey: MASTER_KEY, maxConnections });
-  const gwArgs = [cli, 'serve', '--config', configFile];
-  const gw = await startService('autocap-streams', gwArgs, { cpu: S.gwCpu, port, path: '/healthz' });
-  // One authenticated request first, so the idle RSS below is after start-up, as in the throughput part.
-  await request(`http://127.0.0.1:${port}/v1/models`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
-  const cpu0 = cpuSeconds(gw.pid);
-  const result = await holdStreams({
-    url: `http://127.0.0.1:${port}/v1/chat/completions`,
-    headers: { authorization: `Bearer ${MASTER_KEY}` },
-    count: n,
-    gatewayPid: gw.pid,
-    timeoutMs: S.streamChunks * S.streamDelayMs + 60_000,
+/** STREAMS slow streams through a fresh autocap (bench-streams.mjs). */
+const streamTest = () =>
+  streamsThroughFreshGateway({
+    settings: S,
+    masterKey: MASTER_KEY,
+    scratch: tmp,
+    mockScript: join(shared, 'mock-upstream.mjs'),
+    cli,
+    startService,
+    stop: (pid, ms) => processes.stop(pid, ms),
+    autocapCli,
   });
-  result.gatewayCpuCores = (cpuSeconds(gw.pid) - cpu0) / (result.elapsedMs / 1000);
-  result.maxConnections = maxConnections;
-  result.nominalS = (S.streamChunks * S.streamDelayMs) / 1000;
-  const chunks = result.withDone * (S.streamChunks + 2); // + the usage chunk and [DONE]
-  result.cpuUsPerChunk = (1e6 * result.gatewayCpuCores * (result.elapsedMs / 1000)) / chunks;
-  await processes.stop(gw.pid, 15_000);
-  const verified = autocapCli(['ledger', 'verify', '--config', configFile, '--json']);
-  result.ledger = { exitCode: verified.status, ...JSON.parse(verified.stdout || '{}') };
-  return result;
-}
 
 /** A short wrk run at `conns` against autocap started with node --cpu-prof; top self-time functions. */
 async function profileAutocap(configFile, virtualKey, conns) {
@@ -332,19 +315,7 @@ async function main() {
     ? ensurePortkey({ cacheDir: join(here, '.cache'), repoRoot, notes })
     : undefined;
   if (!S.portkey) notes.push('PORTKEY=0: Portkey not measured');
-  const env = {
-    date: new Date().toISOString(),
-    node: process.version,
-    wrk: spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0],
-    cpu: os.cpus()[0]?.model,
-    nproc: os.cpus().length,
-    kernel: os.release(),
-    loadavg: os
-      .loadavg()
-      .map((value) => value.toFixed(2))
-      .join(' '),
-    pinning: `this script, wrk and the mocks on core ${S.loadCpu}; each gateway on core ${S.gwCpu}`,
-  };
+  const env = benchEnvironment(S);
   // This process and what it spawns (wrk, the mocks) run on the load core; gateways on GW_CPU.
   execFileSync('taskset', ['-a', '-p', '-c', S.loadCpu, String(process.pid)], { stdio: 'ignore' });
   tmp = mkdtempSync(join(os.tmpdir(), 'autocap-bench-'));

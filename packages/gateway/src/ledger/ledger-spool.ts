@@ -27,16 +27,14 @@ import {
   ftruncateSync,
   mkdirSync,
   openSync,
-  readFileSync,
   readSync,
-  renameSync,
-  rmSync,
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { canonicalizeEntry } from '../store/ledger-hash.js';
 import type { LedgerEntryInput } from '../store/store.js';
 import { SpoolCache } from './spool-cache.js';
+import { SpoolOffset, syncDirectory } from './spool-offset.js';
 import { claimSpool, releaseSpool } from './spool-owner.js';
 
 /** Default bound of one chain's spool file: 1 GiB. */
@@ -93,14 +91,7 @@ export class LedgerSpool {
   readonly path: string;
   readonly maxBytes: number;
   private readonly directory: string;
-  private readonly offsetPath: string;
-  /** False once this process removed the sidecar and has not written it since. */
-  private offsetFileMayExist = true;
-  /** The offset the sidecar holds (as far as this process wrote it), and when it was written. */
-  private offsetWritten = 0;
-  private offsetWrittenAtMs = Number.NEGATIVE_INFINITY;
-  private readonly offsetEveryMs: number;
-  private readonly now: () => number;
+  private readonly offsetFile: SpoolOffset;
   private readonly chainId: string;
   private fd: number | null = null;
   /** Size of the data file. */
@@ -114,8 +105,6 @@ export class LedgerSpool {
   constructor(options: LedgerSpoolOptions) {
     this.directory = options.directory;
     this.fsync = options.fsync ?? true;
-    this.offsetEveryMs = options.offsetEveryMs ?? 1000;
-    this.now = options.now ?? Date.now;
     this.chainId = options.chainId;
     this.maxBytes = options.maxBytes ?? DEFAULT_SPOOL_MAX_BYTES;
     if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 1) {
@@ -123,7 +112,12 @@ export class LedgerSpool {
     }
     const name = encodeURIComponent(options.chainId);
     this.path = join(this.directory, `${name}.jsonl`);
-    this.offsetPath = join(this.directory, `${name}.offset`);
+    this.offsetFile = new SpoolOffset(join(this.directory, `${name}.offset`), {
+      directory: this.directory,
+      fsync: this.fsync,
+      everyMs: options.offsetEveryMs ?? 1000,
+      now: options.now ?? Date.now,
+    });
     this.recover();
   }
 
@@ -217,26 +211,7 @@ export class LedgerSpool {
       this.truncate();
       return;
     }
-    // At most once every `offsetEveryMs` (an open, write, close and rename each time): after a
-    // crash, replay starts from an older offset and skips what the store holds, by entry id.
-    if (this.now() - this.offsetWrittenAtMs >= this.offsetEveryMs) this.writeOffset();
-  }
-
-  /** Records how far replay got in the sidecar (a temporary file, renamed over it). */
-  private writeOffset(): void {
-    const temporary = `${this.offsetPath}.tmp`;
-    const fd = openSync(temporary, 'w');
-    try {
-      writeSync(fd, `${this.offset}\n`);
-      if (this.fsync) fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, this.offsetPath);
-    this.offsetFileMayExist = true;
-    this.offsetWritten = this.offset;
-    this.offsetWrittenAtMs = this.now();
-    if (this.fsync) syncDirectory(this.directory);
+    this.offsetFile.record(this.offset);
   }
 
   /**
@@ -259,7 +234,7 @@ export class LedgerSpool {
 
   close(): void {
     // A clean stop leaves the exact position, so the next start checks nothing twice.
-    if (this.pending > 0 && this.offset !== this.offsetWritten) this.writeOffset();
+    if (this.pending > 0) this.offsetFile.record(this.offset, true);
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }
@@ -293,13 +268,10 @@ export class LedgerSpool {
     const fd = this.open();
     ftruncateSync(fd, 0);
     if (this.fsync) fsyncSync(fd);
-    // A crash here leaves a sidecar beyond the (empty) file, which recover() discards. Removing
-    // a file that is not there costs an exception in Node: the common case skips it.
-    if (this.offsetFileMayExist) rmSync(this.offsetPath, { force: true });
-    this.offsetFileMayExist = false;
+    // A crash here leaves a sidecar beyond the (empty) file, which recover() discards.
+    this.offsetFile.remove();
     this.size = 0;
     this.offset = 0;
-    this.offsetWritten = 0;
     this.pending = 0;
     this.cache.reset();
   }
@@ -323,13 +295,12 @@ export class LedgerSpool {
   /** Reads the state a previous process left: see the header for what is repaired. */
   private recover(): void {
     if (!existsSync(this.path)) {
-      rmSync(this.offsetPath, { force: true });
+      this.offsetFile.remove();
       return;
     }
     const fd = this.open();
     this.size = fstatSync(fd).size;
-    this.offset = this.readOffset();
-    this.offsetWritten = this.offset;
+    this.offset = this.offsetFile.read(fd, this.size);
     const scan = this.scan(fd);
     if (scan.validEnd < this.size) {
       ftruncateSync(fd, scan.validEnd);
@@ -338,20 +309,6 @@ export class LedgerSpool {
     }
     this.pending = scan.lines;
     if (this.pending === 0) this.truncate();
-  }
-
-  private readOffset(): number {
-    let offset = 0;
-    try {
-      offset = Number(readFileSync(this.offsetPath, 'utf8').trim());
-    } catch {
-      return 0;
-    }
-    if (!Number.isSafeInteger(offset) || offset <= 0 || offset > this.size) return 0;
-    if (this.fd === null) return 0;
-    const before = Buffer.alloc(1);
-    readSync(this.fd, before, 0, 1, offset - 1);
-    return before[0] === NEWLINE ? offset : 0;
   }
 
   /** Counts the readable lines after the offset; `validEnd` is where the readable lines end. */
@@ -397,18 +354,5 @@ function readable(line: Buffer): boolean {
     return typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string';
   } catch {
     return false;
-  }
-}
-
-/** Makes a new or renamed directory entry durable; not every platform can open a directory. */
-function syncDirectory(directory: string): void {
-  let fd: number | null = null;
-  try {
-    fd = openSync(directory, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Windows cannot fsync a directory; its metadata is journaled.
-  } finally {
-    if (fd !== null) closeSync(fd);
   }
 }
