@@ -1,7 +1,8 @@
 /** Runs the CLI in-process with captured output; scenario files come from a temp folder or the repo. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import type { Io } from './io.js';
 import { main } from './main.js';
 
@@ -32,6 +33,8 @@ export async function runCli(args: readonly string[]): Promise<RunResult> {
 
 const folder = mkdtempSync(join(tmpdir(), 'autocap-cli-'));
 let counter = 0;
+// Registered in each test file that imports this module: its scenario files go when it ends.
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
 /** Writes a scenario to a fresh temp file and returns its path. */
 export function scenarioFile(text: string, extension = 'yaml'): string {

@@ -1,11 +1,12 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, scenarioFile } from '../test-support.js';
 
 const example = 'examples/rent-vs-own-70b-chat.yaml';
 const folder = mkdtempSync(join(tmpdir(), 'autocap-report-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
 describe('autocap report', () => {
   it('writes one HTML page and prints a summary line and the path', async () => {

@@ -4,7 +4,7 @@
  * or page errors, no network requests, and a screenshot that is not blank. With
  * AUTOCAP_UPDATE_SCREENSHOT=1 the screenshot replaces docs/report-screenshot.png (the README's).
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -120,6 +120,7 @@ describe.skipIf(!installed && !inCi)(
 
     afterAll(async () => {
       await browser?.close();
+      rmSync(folder, { recursive: true, force: true });
     });
 
     async function open(path: string): Promise<Opened> {

@@ -3,7 +3,7 @@
  * would count until it expires. The next run of the same instance (same ledger chain) drops it
  * before listening, so the budget it held is usable at once.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,7 +19,9 @@ afterEach(async () => {
 
 describe('a restarted gateway', () => {
   it('drops the leases its crashed run left, and only its own', async () => {
-    const sqlitePath = join(mkdtempSync(join(tmpdir(), 'autocap-restart-')), 'autocap.db');
+    const folder = mkdtempSync(join(tmpdir(), 'autocap-restart-'));
+    cleanups.push(async () => rmSync(folder, { recursive: true, force: true }));
+    const sqlitePath = join(folder, 'autocap.db');
     const now = Date.now();
     const day = { scopeKind: 'key', scopeId: 'key_restart', window: 'day', limitUsd: 0.01 } as const;
     const left = openSqliteStore(sqlitePath);

@@ -5,7 +5,7 @@
  * Needs the CLI bundle (`npm run build`, which `npm test` runs first).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +93,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await fake.close();
+  rmSync(folder, { recursive: true, force: true });
 });
 
 describe('autocap serve under SIGKILL', () => {
