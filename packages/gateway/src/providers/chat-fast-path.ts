@@ -49,35 +49,39 @@ const nullish =
   (value) =>
     value === null || value === undefined || check(value);
 
+const nullishString = nullish(isString);
+const nullishNumber = nullish(isFiniteNumber);
+const nullishBoolean = nullish(isBoolean);
+
 /** Request fields with a scalar (or string-array, or string-record) type, all nullish. */
 const REQUEST_SCALARS: Readonly<Record<string, Check>> = {
   max_tokens: nullish(atLeast(isInteger, 0)),
   max_completion_tokens: nullish(atLeast(isInteger, 0)),
   temperature: nullish(atLeast(isFiniteNumber, 0)),
   top_p: nullish((value) => isFiniteNumber(value) && (value as number) >= 0 && (value as number) <= 1),
-  presence_penalty: nullish(isFiniteNumber),
-  frequency_penalty: nullish(isFiniteNumber),
+  presence_penalty: nullishNumber,
+  frequency_penalty: nullishNumber,
   seed: nullish(isInteger),
   n: nullish(atLeast(isInteger, 1)),
   top_logprobs: nullish(atLeast(isInteger, 0)),
-  logprobs: nullish(isBoolean),
-  stream: nullish(isBoolean),
-  store: nullish(isBoolean),
-  parallel_tool_calls: nullish(isBoolean),
-  user: nullish(isString),
-  reasoning_effort: nullish(isString),
-  service_tier: nullish(isString),
+  logprobs: nullishBoolean,
+  stream: nullishBoolean,
+  store: nullishBoolean,
+  parallel_tool_calls: nullishBoolean,
+  user: nullishString,
+  reasoning_effort: nullishString,
+  service_tier: nullishString,
   stop: nullish((value) => isString(value) || (Array.isArray(value) && value.every(isString))),
   metadata: nullish((value) => isRecord(value) && Object.values(value).every(isString)),
-  stream_options: nullish((value) => isRecord(value) && nullish(isBoolean)(value.include_usage)),
+  stream_options: nullish((value) => isRecord(value) && nullishBoolean(value.include_usage)),
 };
 
 /** Message keys the fast path knows, per role; any other key (tool calls, parts) goes to zod. */
 const MESSAGE_KEYS: Readonly<Record<string, Readonly<Record<string, Check>>>> = {
-  system: { content: isString, name: nullish(isString) },
-  developer: { content: isString, name: nullish(isString) },
-  user: { content: isString, name: nullish(isString) },
-  assistant: { content: nullish(isString), name: nullish(isString) },
+  system: { content: isString, name: nullishString },
+  developer: { content: isString, name: nullishString },
+  user: { content: isString, name: nullishString },
+  assistant: { content: nullishString, name: nullishString },
   tool: { content: isString, tool_call_id: isString },
 };
 
@@ -122,42 +126,46 @@ const KNOWN_TO_ZOD: ReadonlySet<string> = new Set(
   ),
 );
 
-const USAGE_DETAILS: Readonly<Record<string, string>> = {
-  prompt_tokens_details: 'cached_tokens',
-  completion_tokens_details: 'reasoning_tokens',
-};
-
-function isPlainUsage(usage: unknown): boolean {
-  if (usage === null || usage === undefined) return true;
-  if (!isRecord(usage)) return false;
-  for (const key of ['prompt_tokens', 'completion_tokens', 'total_tokens']) {
-    if (!nullish(isFiniteNumber)(usage[key])) return false;
-  }
-  for (const [key, inner] of Object.entries(USAGE_DETAILS)) {
-    const details = usage[key];
-    if (details === null || details === undefined) continue;
-    if (!isRecord(details) || !nullish(isFiniteNumber)(details[inner])) return false;
-  }
-  return true;
-}
-
 const optional =
   (check: Check): Check =>
   (value) =>
     value === undefined || check(value);
+// Built once: these run on every answer.
+const optionalString = optional(isString);
+const optionalNumber = optional(isFiniteNumber);
+const optionalInteger = optional(isInteger);
+
+const USAGE_COUNTS = ['prompt_tokens', 'completion_tokens', 'total_tokens'] as const;
+/** Usage detail objects and the count each holds. */
+const USAGE_DETAILS = [
+  ['prompt_tokens_details', 'cached_tokens'],
+  ['completion_tokens_details', 'reasoning_tokens'],
+] as const;
+
+function isPlainUsage(usage: unknown): boolean {
+  if (usage === null || usage === undefined) return true;
+  if (!isRecord(usage)) return false;
+  for (const key of USAGE_COUNTS) if (!nullishNumber(usage[key])) return false;
+  for (const [key, inner] of USAGE_DETAILS) {
+    const details = usage[key];
+    if (details === null || details === undefined) continue;
+    if (!isRecord(details) || !nullishNumber(details[inner])) return false;
+  }
+  return true;
+}
 
 const MESSAGE_FIELDS: readonly (readonly [string, Check])[] = [
-  ['role', optional(isString)],
-  ['content', nullish(isString)],
-  ['refusal', nullish(isString)],
-  ['reasoning_content', nullish(isString)],
+  ['role', optionalString],
+  ['content', nullishString],
+  ['refusal', nullishString],
+  ['reasoning_content', nullishString],
   // Tool calls have their own shape: zod's.
   ['tool_calls', (value) => value === null || value === undefined],
 ];
 
 function isPlainChoice(choice: unknown): boolean {
-  if (!isRecord(choice) || !optional(isInteger)(choice.index)) return false;
-  if (!nullish(isString)(choice.finish_reason)) return false;
+  if (!isRecord(choice) || !optionalInteger(choice.index)) return false;
+  if (!nullishString(choice.finish_reason)) return false;
   const message = choice.message;
   return isRecord(message) && MESSAGE_FIELDS.every(([key, check]) => check(message[key]));
 }
@@ -165,9 +173,9 @@ function isPlainChoice(choice: unknown): boolean {
 /** A chat.completion body of the common (text answer) shape that the schema accepts, else undefined. */
 export function plainChatCompletion(body: unknown): ChatCompletion | undefined {
   if (!isRecord(body) || Object.hasOwn(body, '__proto__')) return undefined;
-  if (!optional(isString)(body.id) || !optional(isString)(body.object)) return undefined;
-  if (!optional(isFiniteNumber)(body.created) || !optional(isString)(body.model)) return undefined;
-  if (!nullish(isString)(body.system_fingerprint) || !nullish(isString)(body.service_tier)) return undefined;
+  if (!optionalString(body.id) || !optionalString(body.object)) return undefined;
+  if (!optionalNumber(body.created) || !optionalString(body.model)) return undefined;
+  if (!nullishString(body.system_fingerprint) || !nullishString(body.service_tier)) return undefined;
   const choices = body.choices;
   if (!Array.isArray(choices) || !choices.every(isPlainChoice) || !isPlainUsage(body.usage)) return undefined;
   return body as ChatCompletion;
