@@ -36,9 +36,7 @@ export function pairedRatio(rows, conns, names, value) {
     if (!reps.has(row.rep)) reps.set(row.rep, {});
     reps.get(row.rep)[row.target] = row;
   }
-  const perRep = [...reps.values()]
-    .filter((rep) => names.every((name) => rep[name]))
-    .map((rep) => value(rep));
+  const perRep = [...reps.values()].filter((rep) => names.every((name) => rep[name])).map(value);
   return { median: perRep.length ? median(perRep) : Number.NaN, perRep };
 }
 

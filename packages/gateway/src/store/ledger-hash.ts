@@ -149,9 +149,9 @@ function computeCanonical(entry: LedgerEntryInput): string {
 }
 
 /**
- * Every field but metadata as the checks below want it, read field by field: a loop over
- * LEDGER_HASH_FIELDS reads `entry[field]` at one megamorphic site and took most of the ~8 us an
- * entry cost on the request path. Stricter than or equal to fieldProblem, never looser.
+ * Every field but metadata as the checks below want it, read field by field rather than through
+ * one `entry[field]` site in a loop (with the empty-metadata shortcut, the canonical text fell
+ * from about 8 to 5 us on the request path). Stricter than or equal to fieldProblem, never looser.
  */
 function plainlyValid(e: LedgerEntryInput): boolean {
   return (
