@@ -19,6 +19,7 @@ import {
 import { configSchema, type ModelDocument } from './config-schema.js';
 import { checkFallbacks } from './fallback-graph.js';
 import { fleetPrice } from './fleet-price.js';
+import { postgresUrlSecrets, postgresUser } from './postgres-url.js';
 
 export interface ResolveOptions {
   /** The config file's path, or 'embedded default'. */
@@ -200,7 +201,9 @@ export function resolveConfig(document: unknown, options: ResolveOptions): Resol
     );
   }
   // A PostgreSQL URL may carry a password: redact it like a key.
-  const secrets = [masterKey, doc.store?.postgres_url, ...doc.models.map((model) => model.api_key)].filter(
+  const postgresSecrets =
+    doc.store?.postgres_url === undefined ? [] : postgresUrlSecrets(doc.store.postgres_url);
+  const secrets = [masterKey, ...postgresSecrets, ...doc.models.map((model) => model.api_key)].filter(
     (value): value is string => value !== undefined,
   );
 
@@ -343,15 +346,4 @@ function safeDecode(text: string): string {
   } catch {
     return text;
   }
-}
-
-/** The user the PostgreSQL driver will connect as: the URL's, else PGUSER, else USER. */
-function postgresUser(url: string): string | undefined {
-  let user = '';
-  try {
-    user = decodeURIComponent(new URL(url).username);
-  } catch {
-    // Not parseable as a URL: the driver reads it its own way; leave the user to the variables.
-  }
-  return user || process.env['PGUSER'] || process.env['USER'] || undefined;
 }

@@ -189,10 +189,16 @@ export function describeStoreContract(
       );
     });
 
-    it('round-trips unicode, emoji, quotes and exact numbers', async () => {
+    it('round-trips unicode, emoji, quotes, control characters and exact numbers', async () => {
       const input = sampleLedgerEntry(0, {
         id: 'att_ünï_🦜',
         modelServed: 'модель "quoted" \\ back',
+        // Characters a bulk-load format must escape (PostgreSQL's COPY text: \\, tab, newline,
+        // carriage return), its null marker and end-of-data line as plain text, and a lone backslash.
+        modelRequested: 'tab\tnewline\nreturn\rend',
+        provider: '\\N',
+        errorClass: '\\.\n\\.',
+        requestId: 'ends in a backslash \\',
         metadata: {
           quote: `he said "hi", it's 'fine'`,
           emoji: '🦜👩🏽‍💻🇯🇵',

@@ -1,13 +1,15 @@
 /**
  * One ledger append, inside the transaction postgres-store.ts opens: lock the chain's head row,
- * check it is the head this store last wrote, insert the batch with one statement, move the head.
+ * check it is the head this store last wrote, COPY the batch in, move the head.
  */
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { chainEntry } from '../chain-entry.js';
 import { hashEntry } from '../ledger-hash.js';
 import type { LedgerEntry, LedgerEntryInput } from '../store.js';
 import { LedgerConflictError } from './postgres-errors.js';
 import type { PostgresQueryable } from './postgres-migrations.js';
-import { insertLedgerSql, ledgerColumnArrays, toChainHead } from './postgres-rows.js';
+import { copyLedgerSql, ledgerCopyText, toChainHead } from './postgres-rows.js';
 
 export interface ChainPosition {
   readonly seq: number;
@@ -40,7 +42,7 @@ export function chainEntries(
  * after a lost COMMIT answer); throws LedgerConflictError otherwise. Runs inside a transaction.
  */
 export async function appendChainedBatch(
-  client: PostgresQueryable,
+  client: pg.ClientBase,
   tables: { readonly ledger: string; readonly heads: string },
   batch: {
     readonly chainId: string;
@@ -70,7 +72,7 @@ export async function appendChainedBatch(
         'each gateway instance its own ledger chain id.',
     );
   }
-  await client.query(insertLedgerSql(tables.ledger), ledgerColumnArrays(entries));
+  await copyIn(client, copyLedgerSql(tables.ledger), ledgerCopyText(entries));
   const last = entries[entries.length - 1];
   if (last) {
     await client.query(`UPDATE ${tables.heads} SET seq = $2, hash = $3 WHERE chain_id = $1`, [
@@ -80,6 +82,16 @@ export async function appendChainedBatch(
     ]);
   }
   return [...entries];
+}
+
+/** Runs `COPY ... FROM STDIN` with `text` as its data; settles once PostgreSQL has taken it all or refused it. */
+function copyIn(client: pg.ClientBase, sql: string, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stream = client.query(copyFrom(sql));
+    stream.on('error', reject);
+    stream.on('finish', resolve);
+    stream.end(text);
+  });
 }
 
 /** True when every entry of the batch is already stored where this append would put it. */

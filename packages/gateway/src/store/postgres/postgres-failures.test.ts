@@ -80,7 +80,7 @@ describe('postgres store: deadlocks are retried', () => {
 });
 
 /** Waits until a session of the store waits on a lock, running a statement that starts with `statement`. */
-async function waitUntilBlocked(schema: string, statement = 'INSERT INTO'): Promise<void> {
+async function waitUntilBlocked(schema: string, statement = 'COPY'): Promise<void> {
   for (let tries = 0; tries < 200; tries += 1) {
     const result = await adminQuery(
       'SELECT count(*)::int AS n FROM pg_stat_activity ' +
