@@ -2,6 +2,7 @@
 // fresh CLI build, Portkey's gateway in a git-ignored cache, and autocap's config file.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { hasCommand, log } from './bench-lib.mjs';
@@ -110,4 +111,32 @@ export function benchEnvironment({ loadCpu, gwCpu }) {
       .join(' '),
     pinning: `this script, wrk and the mocks on core ${loadCpu}; each gateway on core ${gwCpu}`,
   };
+}
+
+/**
+ * STORE=postgres: a database of the run's own on POSTGRES_URL's server, so that every run starts
+ * from empty tables (a ledger grown by earlier runs makes each append dearer) and leaves nothing
+ * behind; `drop()` removes it.
+ */
+export async function scratchPostgresDatabase(url, name) {
+  const pg = createRequire(new URL('../package.json', import.meta.url))('pg');
+  const admin = async (sql) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  try {
+    await admin(`CREATE DATABASE ${name}`);
+  } catch (error) {
+    throw new BenchError(
+      `cannot create the scratch database ${name} at ${url}: ${error.message} (set POSTGRES_URL)`,
+    );
+  }
+  const scratch = new URL(url);
+  scratch.pathname = `/${name}`;
+  return { url: scratch.href, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }

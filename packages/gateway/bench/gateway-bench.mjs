@@ -23,7 +23,8 @@
 //      GOVERNED=1 gives the virtual key budgets and limits (high enough never to refuse), so that
 //      every request reserves and settles its worst-case cost (issue 5's "budgets and limits on").
 //      STORE=postgres keeps keys, budgets and the ledger in PostgreSQL (POSTGRES_URL, default
-//      postgres://postgres@127.0.0.1:5432/test) instead of SQLite.
+//      postgres://postgres@127.0.0.1:5432/test) instead of SQLite, in a database of the run's own (created on
+//      that server, dropped at the end).
 // Writes packages/gateway/bench/results/<timestamp>.json (git-ignored).
 // Exit code: 0 every target met, 1 a target missed, 2 the bench could not run.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -66,6 +67,7 @@ import {
   checkPrerequisites,
   ensureBuilt,
   ensurePortkey,
+  scratchPostgresDatabase,
   writeConfig,
 } from './bench-setup.mjs';
 import { streamsThroughFreshGateway } from './bench-streams.mjs';
@@ -107,6 +109,8 @@ const processes = new Processes({ pin: true });
 const rows = [];
 const notes = [];
 let tmp;
+/** STORE=postgres: the run's own database (bench-setup.mjs), dropped at the end unless KEEP_TMP=1. */
+let scratchDatabase;
 
 const autocapCli = (args) =>
   spawnSync(process.execPath, [cli, ...args], { cwd: tmp, encoding: 'utf8', timeout: 60_000 });
@@ -319,6 +323,10 @@ async function main() {
   // This process and what it spawns (wrk, the mocks) run on the load core; gateways on GW_CPU.
   execFileSync('taskset', ['-a', '-p', '-c', S.loadCpu, String(process.pid)], { stdio: 'ignore' });
   tmp = mkdtempSync(join(os.tmpdir(), 'autocap-bench-'));
+  if (S.postgresUrl) {
+    scratchDatabase = await scratchPostgresDatabase(S.postgresUrl, `autocap_bench_${process.pid}`);
+    S.postgresUrl = scratchDatabase.url;
+  }
   const idle = await waitQuiet([S.loadCpu, S.gwCpu], S.quietWaitS, NOISY_CORES);
   if (idle >= NOISY_CORES) notes.push(`the machine was not quiet at the start (${fix(idle, 2)} cores busy)`);
   log('== autocap gateway bench');
@@ -383,7 +391,12 @@ async function main() {
 
 async function stopEverything(code) {
   await processes.stopAll();
-  if (tmp && process.env.KEEP_TMP !== '1') rmSync(tmp, { recursive: true, force: true });
+  if (process.env.KEEP_TMP !== '1') {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await scratchDatabase
+      ?.drop()
+      .catch((error) => log(`could not drop the scratch database: ${error.message}`));
+  }
   process.exit(code);
 }
 process.on('exit', () => processes.killAllNow());
@@ -399,5 +412,6 @@ try {
   log(`\nbench:gateway could not finish: ${error instanceof BenchError ? error.message : error?.stack}`);
   if (tmp) log(`logs kept in ${tmp}`);
   await processes.stopAll();
+  await scratchDatabase?.drop().catch(() => undefined);
   process.exit(2);
 }

@@ -27,7 +27,7 @@ import {
   table,
   waitHttp,
 } from './bench-lib.mjs';
-import { BenchError, ensureBuilt, writeConfig } from './bench-setup.mjs';
+import { BenchError, ensureBuilt, scratchPostgresDatabase, writeConfig } from './bench-setup.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = resolve(here, '../../..');
@@ -55,8 +55,14 @@ function createKey(configFile, name, flags) {
   return JSON.parse(created.stdout).key;
 }
 
+let scratchDatabase;
+
 async function main() {
   ensureBuilt(repoRoot);
+  if (S.postgresUrl) {
+    scratchDatabase = await scratchPostgresDatabase(S.postgresUrl, `autocap_governance_ab_${process.pid}`);
+    S.postgresUrl = scratchDatabase.url;
+  }
   const mockPort = await freePort();
   const mock = processes.start(
     'mock',
@@ -154,4 +160,7 @@ try {
 } finally {
   await processes.stopAll();
   rmSync(tmp, { recursive: true, force: true });
+  await scratchDatabase
+    ?.drop()
+    .catch((error) => log(`could not drop the scratch database: ${error.message}`));
 }
