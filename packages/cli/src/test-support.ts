@@ -31,13 +31,18 @@ export async function runCli(args: readonly string[]): Promise<RunResult> {
   return { code, stdout, stderr };
 }
 
-const folder = mkdtempSync(join(tmpdir(), 'autocap-cli-'));
+// Made at the first scenario file: a test file whose tests are all skipped runs no hooks, so a
+// folder made at import would be left behind.
+let folder: string | undefined;
 let counter = 0;
 // Registered in each test file that imports this module: its scenario files go when it ends.
-afterAll(() => rmSync(folder, { recursive: true, force: true }));
+afterAll(() => {
+  if (folder !== undefined) rmSync(folder, { recursive: true, force: true });
+});
 
 /** Writes a scenario to a fresh temp file and returns its path. */
 export function scenarioFile(text: string, extension = 'yaml'): string {
+  folder ??= mkdtempSync(join(tmpdir(), 'autocap-cli-'));
   counter += 1;
   const path = join(folder, `scenario-${counter}.${extension}`);
   writeFileSync(path, text);
