@@ -48,9 +48,7 @@ import {
   GOVERNED_KEY_FLAGS,
   log,
   Processes,
-  parseHeaders,
   postgresUrlSetting,
-  request,
   rssSampler,
   runWrk,
   setting,
@@ -61,6 +59,7 @@ import {
 } from './bench-lib.mjs';
 import { summarizeProfile } from './bench-profile.mjs';
 import { printProfile, report } from './bench-report.mjs';
+import { mockServed, sanity, sanityAutocap } from './bench-sanity.mjs';
 import {
   BenchError,
   benchEnvironment,
@@ -103,7 +102,6 @@ const NOISY_CORES = 0.1;
 const HIGH = Math.max(...S.conns);
 const LOW = Math.min(...S.conns);
 const MASTER_KEY = `bench-master-${Math.random().toString(36).slice(2)}-0123456789`;
-const BODY = '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello."}],"max_tokens":32}';
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const processes = new Processes({ pin: true });
 const rows = [];
@@ -121,29 +119,6 @@ async function startService(name, args, { cpu, env, port, path = '/', settleMs =
   await waitHttp(`http://127.0.0.1:${port}${path}`, { processes, pid: info.pid });
   await sleep(settleMs);
   return { ...info, port };
-}
-
-const mockServed = async (port) => JSON.parse((await request(`http://127.0.0.1:${port}/stats`)).text).served;
-const headersOf = (target) => ({
-  'content-type': 'application/json',
-  authorization: 'Bearer sk-mock',
-  ...parseHeaders(target.extra),
-});
-
-/** One request through the target: it must answer 200 and the mock must have served it. */
-async function sanity(target, mockPort) {
-  const before = await mockServed(mockPort);
-  const answer = await request(target.url, { method: 'POST', headers: headersOf(target), body: BODY });
-  const served = (await mockServed(mockPort)) - before;
-  if (answer.status !== 200) {
-    throw new BenchError(
-      `${target.name}: sanity request got HTTP ${answer.status}: ${answer.text.slice(0, 300)}`,
-    );
-  }
-  if (served !== 1)
-    throw new BenchError(`${target.name}: answered 200 but the mock served ${served} requests`);
-  target.upstreamCalls = (target.upstreamCalls ?? 0) + 1;
-  log(`sanity ${target.name}: HTTP 200, reached the mock`);
 }
 
 /** One wrk run against a target, with its CPU and RSS, and how busy other processes kept the cores. */
@@ -254,22 +229,7 @@ async function startTargets(portkeyEntry) {
   targets.push(vkey, master);
 
   for (const target of targets) await sanity(target, mockPort);
-  const auth = { authorization: `Bearer ${MASTER_KEY}` };
-  const page = await request(`http://127.0.0.1:${acPort}/admin/ledger?limit=1`, { headers: auth });
-  if (page.status !== 200 || JSON.parse(page.text).data.length < 1) {
-    throw new BenchError(
-      `autocap's ledger is empty after a request (GET /admin/ledger: HTTP ${page.status})`,
-    );
-  }
-  const streamBody = BODY.replace('{', '{"stream":true,');
-  const sse = await request(vkey.url, { method: 'POST', headers: headersOf(vkey), body: streamBody });
-  if (sse.status !== 200 || !sse.text.includes('data: [DONE]')) {
-    throw new BenchError(
-      `autocap streaming sanity request failed: HTTP ${sse.status}: ${sse.text.slice(0, 300)}`,
-    );
-  }
-  vkey.upstreamCalls++;
-  log('sanity autocap: GET /admin/ledger shows entries; a streamed answer ends with [DONE]');
+  await sanityAutocap({ port: acPort, masterKey: MASTER_KEY, vkey });
   return { mock: { ...mock, port: mockPort }, targets, configFile, virtualKey };
 }
 
