@@ -16,6 +16,17 @@ export const postgresUrlSetting = () =>
     ? setting('POSTGRES_URL', 'postgres://postgres@127.0.0.1:5432/test')
     : undefined;
 
+/** A database URL for messages: its password (if any) masked. */
+export function shownUrl(url) {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.href;
+  } catch {
+    return '(an unparseable URL)';
+  }
+}
+
 /** Budgets and limits of a governed bench key: checked on each request, high enough never to refuse. */
 export const GOVERNED_KEY_FLAGS = [
   '--budget-daily-usd',

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join, relative } from 'node:path';
-import { hasCommand, log } from './bench-lib.mjs';
+import { hasCommand, log, shownUrl } from './bench-lib.mjs';
 
 export class BenchError extends Error {}
 export const PORTKEY_VERSION = '1.15.2';
@@ -133,7 +133,7 @@ export async function scratchPostgresDatabase(url, name) {
     await admin(`CREATE DATABASE ${name}`);
   } catch (error) {
     throw new BenchError(
-      `cannot create the scratch database ${name} at ${url}: ${error.message} (set POSTGRES_URL)`,
+      `cannot create the scratch database ${name} at ${shownUrl(url)}: ${error.message} (set POSTGRES_URL)`,
     );
   }
   const scratch = new URL(url);

@@ -15,7 +15,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { fix, log, median, setting, table } from './bench-lib.mjs';
+import { fix, log, median, setting, shownUrl, table } from './bench-lib.mjs';
 
 const S = {
   reps: Number(setting('REPS', 5)),
@@ -156,7 +156,9 @@ async function main() {
   const source = await loadSource();
   const client = new pg.Client({ connectionString: S.postgresUrl, application_name: 'autocap-bench-ledger' });
   await client.connect().catch((error) => {
-    throw new Error(`cannot reach PostgreSQL at ${S.postgresUrl}: ${error.message} (set POSTGRES_URL)`);
+    throw new Error(
+      `cannot reach PostgreSQL at ${shownUrl(S.postgresUrl)}: ${error.message} (set POSTGRES_URL)`,
+    );
   });
   const backendPid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
   const serverCpuUs = () => {
