@@ -10,6 +10,15 @@ export type BaseUrlResult =
 
 const EXAMPLE = 'http://127.0.0.1:8000/v1';
 
+/** Percent-decoded text, or the text itself when it is not valid percent-encoding. */
+export function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** Shows a URL without the parts that may carry secrets (user info, query, fragment). */
 function shown(text: string): string {
   const clipped = text.replace(/\/\/[^/@]*@/, '//…@').replace(/[?#].*$/, '…');

@@ -2,6 +2,7 @@
  * What the config needs to know of `store.postgres_url` before the driver reads it: the user it
  * will connect as, and which parts of it are secret.
  */
+import { safeDecode } from './base-url.js';
 
 /** The user the PostgreSQL driver will connect as: the URL's, else PGUSER, else USER. */
 export function postgresUser(url: string): string | undefined {
@@ -37,12 +38,5 @@ export function postgresUrlSecrets(url: string): string[] {
     const written = new RegExp(`[?&]${name}=([^&#]*)`, 'g');
     for (const match of url.matchAll(written)) secrets.push(match[1] ?? '');
   }
-  const decoded = secrets.map((secret) => {
-    try {
-      return decodeURIComponent(secret);
-    } catch {
-      return secret;
-    }
-  });
-  return [...new Set([...secrets, ...decoded])].filter((secret) => secret !== '');
+  return [...new Set([...secrets, ...secrets.map(safeDecode)])].filter((secret) => secret !== '');
 }

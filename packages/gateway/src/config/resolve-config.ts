@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { validate } from '@autocap/econ';
 import { lookupPrice, type PriceTable, pricingProvider } from '../metering/prices.js';
-import { checkBaseUrl } from './base-url.js';
+import { checkBaseUrl, safeDecode } from './base-url.js';
 import {
   DEFAULT_BASE_URLS,
   DEFAULTS,
@@ -338,12 +338,4 @@ export function resolveConfig(document: unknown, options: ResolveOptions): Resol
       secrets,
     },
   };
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }

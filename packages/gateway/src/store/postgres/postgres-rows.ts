@@ -11,17 +11,15 @@ export type PostgresRow = Record<string, unknown>;
 
 /** Ledger columns in table order. */
 // biome-ignore format: one column list, read as a table
-const LEDGER_COLUMN_LIST = [
+export const LEDGER_COLUMNS = [
   'chain_id', 'seq', 'id', 'request_id', 'attempt', 'started_at_ms', 'key_id', 'model_requested',
   'model_served', 'provider', 'owned', 'input_tokens', 'cached_input_tokens', 'output_tokens',
   'reasoning_tokens', 'estimated', 'cost_usd', 'latency_ms', 'ttft_ms', 'status', 'error_class',
   'upstream_status', 'streamed', 'metadata', 'raw_usage', 'prev_hash', 'hash',
 ] as const;
 
-type LedgerColumn = (typeof LEDGER_COLUMN_LIST)[number];
+type LedgerColumn = (typeof LEDGER_COLUMNS)[number];
 type ColumnValue = string | number | boolean | null;
-
-export const LEDGER_COLUMNS: readonly LedgerColumn[] = LEDGER_COLUMN_LIST;
 
 /** The SELECT list of ledger rows, for `${selectLedger} FROM <table> ...`. */
 export const SELECT_LEDGER_COLUMNS = `SELECT ${LEDGER_COLUMNS.join(', ')}`;
