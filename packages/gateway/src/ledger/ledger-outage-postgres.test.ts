@@ -244,7 +244,10 @@ describe('ledger through a real PostgreSQL outage', () => {
     // more than 2 KB each, and the heap that survives a full collection grew by far less for each
     // (what it grew by is the test's own list of request ids and the noise of a process under load).
     expect(report.retainedHeapBytesPerSpooledEntry).toBeLessThan(1500);
-    expect(report.rssGrowthMb).toBeLessThan(300);
+    // RSS is mostly V8's headroom for garbage under this load, not the spool (the retained heap above
+    // is the spool's share): the peak grew 260-283 MB in runs of the code before and after the COPY
+    // change alike, and once 303 MB in CI, so the bound leaves room for that swing.
+    expect(report.rssGrowthMb).toBeLessThan(350);
   });
 
   it('resends a batch whose COMMIT answer was lost before the database went away, storing it once', async () => {
