@@ -42,7 +42,7 @@ export interface LedgerSpoolSettings {
   /**
    * Journal mode: every entry is appended to the spool first, which is the durable point write()
    * waits for, and the store is filled from it in the background, in batches gathered over
-   * `ingestDelayMs` (default 20 ms). A commit to the store then costs the request path nothing.
+   * `ingestDelayMs` (default 100 ms). A commit to the store then costs the request path nothing.
    */
   readonly journal?: boolean;
   readonly ingestDelayMs?: number;

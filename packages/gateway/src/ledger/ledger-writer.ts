@@ -38,6 +38,13 @@ const noop = (): void => {};
 
 /** Entries per store append when filling it from the journal. */
 const JOURNAL_BATCH = 2048;
+/**
+ * How long the journal gathers entries before a store append. Each append is a transaction whose
+ * fixed cost (five round trips and a WAL flush on PostgreSQL) is shared by the batch: at 3,400
+ * requests/s, 100 ms instead of 20 ms cut PostgreSQL's CPU per request from 30-42 to 18-25 us,
+ * CPU that competes with the gateway's on a small machine.
+ */
+const INGEST_DELAY_MS = 100;
 
 interface Pending {
   readonly entry: LedgerEntryInput;
@@ -118,7 +125,7 @@ export class LedgerWriter {
         spool,
         appender: this.appender,
         maxBatch: this.journal ? Math.max(JOURNAL_BATCH, this.maxBatch) : this.maxBatch,
-        ...(this.journal ? { ingestDelayMs: settings.ingestDelayMs ?? 20 } : {}),
+        ...(this.journal ? { ingestDelayMs: settings.ingestDelayMs ?? INGEST_DELAY_MS } : {}),
         timeoutMs,
         baseDelayMs: settings.replayDelayMs?.base ?? 250,
         maxDelayMs: settings.replayDelayMs?.max ?? 5000,

@@ -7,7 +7,8 @@
 import type { LedgerEntryInput } from '../store/store.js';
 
 export class SpoolCache {
-  private entries: LedgerEntryInput[] = [];
+  /** Consumed slots are cleared at once, so an entry dies young instead of waiting for a trim. */
+  private entries: (LedgerEntryInput | undefined)[] = [];
   private ends: number[] = [];
   private fresh: boolean[] = [];
   /** Index of the first entry not yet consumed. */
@@ -46,13 +47,15 @@ export class SpoolCache {
     const stop = Math.min(this.entries.length, this.head + max);
     let fresh = true;
     for (let index = this.head; index < stop; index++) fresh &&= this.fresh[index] as boolean;
-    return { entries: this.entries.slice(this.head, stop), end: this.ends[stop - 1] as number, fresh };
+    const entries = this.entries.slice(this.head, stop) as LedgerEntryInput[];
+    return { entries, end: this.ends[stop - 1] as number, fresh };
   }
 
   /** Forgets entries whose lines end at or before `offset` (consumed by replay). */
   consume(offset: number): void {
     while (this.head < this.entries.length && (this.ends[this.head] as number) <= offset) {
       this.start = this.ends[this.head] as number;
+      this.entries[this.head] = undefined;
       this.head += 1;
     }
     if (this.head === this.entries.length) this.clear();

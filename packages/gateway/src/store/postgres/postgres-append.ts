@@ -2,6 +2,7 @@
  * One ledger append, inside the transaction postgres-store.ts opens: lock the chain's head row,
  * check it is the head this store last wrote, COPY the batch in, move the head.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { chainEntry } from '../chain-entry.js';
@@ -36,6 +37,39 @@ export function chainEntries(
   return chained;
 }
 
+/** Entries hashed and written out between two yields to the event loop (about 0.1 ms of work). */
+const SLICE = 16;
+
+/** A batch ready to append: chained, and in COPY's text format. */
+export interface PreparedBatch {
+  readonly entries: readonly LedgerEntry[];
+  readonly copyText: string;
+}
+
+/**
+ * chainEntries and ledgerCopyText over a whole batch, in slices with a turn of the event loop
+ * between them. Together they cost about 7 µs an entry; in one piece, a batch of a few hundred
+ * entries would hold every request that arrives meanwhile for a millisecond or more, and at one
+ * connection such stalls are what moves the latency percentiles. Throws InvalidLedgerEntryError.
+ */
+export async function prepareBatch(
+  chainId: string,
+  head: ChainPosition,
+  entries: readonly LedgerEntryInput[],
+): Promise<PreparedBatch> {
+  const chained: LedgerEntry[] = [];
+  let copyText = '';
+  let position = head;
+  for (let start = 0; start < entries.length; start += SLICE) {
+    if (start > 0) await nextTurn();
+    const slice = chainEntries(chainId, position, entries.slice(start, start + SLICE));
+    copyText += ledgerCopyText(slice);
+    for (const entry of slice) chained.push(entry);
+    position = slice[slice.length - 1] ?? position;
+  }
+  return { entries: chained, copyText };
+}
+
 /**
  * Stores `entries` (chained after `expected`) when the chain's head in the database is `expected`;
  * returns them unchanged, storing nothing, when they are all already stored exactly there (a retry
@@ -47,10 +81,11 @@ export async function appendChainedBatch(
   batch: {
     readonly chainId: string;
     readonly expected: ChainPosition;
-    readonly entries: readonly LedgerEntry[];
+    readonly prepared: PreparedBatch;
   },
 ): Promise<LedgerEntry[]> {
-  const { chainId, expected, entries } = batch;
+  const { chainId, expected, prepared } = batch;
+  const { entries } = prepared;
   const selectHead = `SELECT chain_id, seq, hash FROM ${tables.heads} WHERE chain_id = $1 FOR UPDATE`;
   let found = (await client.query(selectHead, [chainId])).rows[0];
   if (!found) {
@@ -65,14 +100,14 @@ export async function appendChainedBatch(
   }
   const current = toChainHead(found);
   if (current.seq !== expected.seq || current.hash !== expected.hash) {
-    if (await isStoredBatch(client, tables.ledger, batch)) return [...entries];
+    if (await isStoredBatch(client, tables.ledger, { chainId, entries })) return [...entries];
     throw new LedgerConflictError(
       `ledger chain ${JSON.stringify(chainId)} is at seq ${current.seq} in PostgreSQL, but this store ` +
         `last wrote seq ${expected.seq}: another gateway instance is appending to the same chain. Give ` +
         'each gateway instance its own ledger chain id.',
     );
   }
-  await copyIn(client, copyLedgerSql(tables.ledger), ledgerCopyText(entries));
+  await copyIn(client, copyLedgerSql(tables.ledger), prepared.copyText);
   const last = entries[entries.length - 1];
   if (last) {
     await client.query(`UPDATE ${tables.heads} SET seq = $2, hash = $3 WHERE chain_id = $1`, [

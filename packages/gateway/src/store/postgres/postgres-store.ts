@@ -29,7 +29,7 @@ import type {
   VerifyResult,
   VirtualKeyRecord,
 } from '../store.js';
-import { appendChainedBatch, type ChainPosition, chainEntries, EMPTY_CHAIN } from './postgres-append.js';
+import { appendChainedBatch, type ChainPosition, EMPTY_CHAIN, prepareBatch } from './postgres-append.js';
 import { classifyAppendFailure, setAsideBatch, sqlState } from './postgres-errors.js';
 import { PostgresGovernance } from './postgres-governance.js';
 import { applyPostgresMigrations } from './postgres-migrations.js';
@@ -188,11 +188,11 @@ class PostgresStore implements GatewayStore {
     const head = this.heads.get(chainId) ?? EMPTY_CHAIN;
     // Hashed before taking the row lock (an invalid entry throws here, before any SQL). The
     // transaction stores these only when the head it reads under the lock is this same head.
-    const chained = chainEntries(chainId, head, entries);
+    const prepared = await prepareBatch(chainId, head, entries);
     for (let attempt = 1; ; attempt += 1) {
       try {
         const appended = await inTransaction(this.pool, this.onConnectionLost, 'BEGIN', (client) =>
-          appendChainedBatch(client, this.tables, { chainId, expected: head, entries: chained }),
+          appendChainedBatch(client, this.tables, { chainId, expected: head, prepared }),
         );
         const last = appended[appended.length - 1];
         if (last) this.heads.set(chainId, { seq: last.seq, hash: last.hash });
