@@ -138,9 +138,17 @@ export class LedgerSpool {
   append(entries: readonly LedgerEntryInput[], fresh = false): void {
     if (entries.length === 0) return;
     // The canonical text (already made when the entry was queued) is the entry as JSON.
-    const lines = entries.map((entry) => `${canonicalizeEntry(entry)}\n`);
-    const data = Buffer.from(lines.join(''), 'utf8');
-    if (this.size + data.length > this.maxBytes) {
+    let text = '';
+    let size = 0;
+    const lineBytes: number[] = [];
+    for (const entry of entries) {
+      const line = `${canonicalizeEntry(entry)}\n`;
+      const bytes = Buffer.byteLength(line);
+      text += line;
+      size += bytes;
+      lineBytes.push(bytes);
+    }
+    if (this.size + size > this.maxBytes) {
       throw new LedgerSpoolFullError(
         `the ledger spool ${this.path} is full (${this.size} of ${this.maxBytes} bytes; ${this.pending} ` +
           `entries wait for the database): ${entries.length} ${entries.length === 1 ? 'entry was' : 'entries were'} refused`,
@@ -148,8 +156,13 @@ export class LedgerSpool {
     }
     const fd = this.open();
     try {
-      let written = 0;
-      while (written < data.length) written += writeSync(fd, data, written, data.length - written);
+      // The text goes to the kernel as it is (no Buffer of ours on the request path); a short write
+      // (a disk filling up) is finished from its bytes.
+      let written = writeSync(fd, text);
+      if (written < size) {
+        const data = Buffer.from(text, 'utf8');
+        while (written < size) written += writeSync(fd, data, written, size - written);
+      }
       if (this.fsync) fsyncSync(fd);
     } catch (error) {
       // Leave no half batch behind: it was not acknowledged.
@@ -160,13 +173,8 @@ export class LedgerSpool {
       }
       throw error;
     }
-    this.cache.add(
-      entries,
-      lines.map((line) => Buffer.byteLength(line)),
-      this.size,
-      fresh,
-    );
-    this.size += data.length;
+    this.cache.add(entries, lineBytes, this.size, fresh);
+    this.size += size;
     this.pending += entries.length;
   }
 
