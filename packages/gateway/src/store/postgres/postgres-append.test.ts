@@ -11,7 +11,8 @@ describe('prepareBatch', () => {
     const whole = chainEntries('gw:1', head, entries);
     const prepared = await prepareBatch('gw:1', head, entries);
     expect(prepared.entries).toEqual(whole);
-    expect(prepared.copyText).toBe(ledgerCopyText(whole));
+    expect(prepared.copyText.join('')).toBe(ledgerCopyText(whole));
+    expect(prepared.copyText).toHaveLength(Math.ceil(count / 16));
   });
 
   it('gives the event loop a turn between slices of a large batch, not within a small one', async () => {
