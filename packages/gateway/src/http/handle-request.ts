@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../auth/keys.js';
+import { safeDecode } from '../config/base-url.js';
 import { parseChatRequest } from '../providers/chat-fast-path.js';
 import { adminRoute } from './admin-routes.js';
 import { chatCompletions } from './chat-completions.js';
@@ -162,14 +163,8 @@ function requestUrl(target: string): URL {
 
 /** The path a request means, whatever its spelling: `//V1/./models/` is `/v1/models`. */
 export function canonicalPath(rawPath: string): string {
-  let path: string;
-  try {
-    path = decodeURIComponent(rawPath);
-  } catch {
-    path = rawPath;
-  }
   const segments: string[] = [];
-  for (const segment of path.toLowerCase().split('/')) {
+  for (const segment of safeDecode(rawPath).toLowerCase().split('/')) {
     if (segment === '' || segment === '.') continue;
     if (segment === '..') segments.pop();
     else segments.push(segment);
