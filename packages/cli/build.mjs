@@ -1,8 +1,11 @@
 // Bundles the CLI into one ESM file so that a cold start reads a single module.
 // `--bench` also bundles the engine benchmark.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const here = new URL('.', import.meta.url).pathname;
+// From empty: chunks are named by content hash, and an earlier build's would stay beside the new.
+rmSync(`${here}dist`, { recursive: true, force: true });
 const common = {
   bundle: true,
   platform: 'node',
